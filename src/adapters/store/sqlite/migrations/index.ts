@@ -1,0 +1,16 @@
+import * as m001 from "./001_initial.ts";
+
+/** A numbered schema change. The list is append-only: the position is the version. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001].map((m, i) => ({
+  version: i + 1,
+  name: m.name,
+  sql: m.sql,
+}));
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

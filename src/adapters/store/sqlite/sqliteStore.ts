@@ -1,0 +1,578 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { ConflictError, NotFoundError } from "../../../core/errors.ts";
+import type { AgentRun, DependencyInfo, NewTask, Task, TaskEvent } from "../../../core/task.ts";
+import { TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from "../../../core/taskStatus.ts";
+import type {
+  BlockedTask,
+  ClaimRequest,
+  Store,
+  TaskFilter,
+  TaskPatch,
+  TaskTransition,
+} from "../../../ports/store.ts";
+import { openDatabase, translateSqliteError } from "./sqliteDatabase.ts";
+
+/** A row of `tasks` as SQLite returns it. */
+interface DbTask {
+  id: string;
+  description: string;
+  agent_type: string | null;
+  status: string;
+  priority: number;
+  context: string | null;
+  created_at: number;
+  assigned_at: number | null;
+  completed_at: number | null;
+  assigned_to: string | null;
+  output: string | null;
+  error: string | null;
+  plan_id: string | null;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  run_after: number;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  backend: string | null;
+  started_at: number | null;
+  updated_at: number;
+  cost_usd: number | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  session_id: string | null;
+  unmet_deps: number;
+}
+
+interface DbEvent {
+  id: number;
+  at: number;
+  kind: string;
+  task_id: string | null;
+  worker_id: string | null;
+  data: string | null;
+}
+
+interface DbAgentRun {
+  id: string;
+  task_id: string;
+  agent_type: string | null;
+  backend: string;
+  worker_id: string;
+  host: string;
+  pid: number | null;
+  started_at: number;
+  ended_at: number | null;
+  exit_code: number | null;
+  end_reason: string | null;
+  output_path: string | null;
+}
+
+/** Domain field -> column, for the columns a transition may patch. */
+const PATCH_COLUMNS: Record<keyof TaskPatch, string> = {
+  output: "output",
+  error: "error",
+  runAfter: "run_after",
+  attempts: "attempts",
+  leaseExpiresAt: "lease_expires_at",
+  workerId: "worker_id",
+  assignedTo: "assigned_to",
+  assignedAt: "assigned_at",
+  startedAt: "started_at",
+  completedAt: "completed_at",
+  backend: "backend",
+  costUsd: "cost_usd",
+  inputTokens: "input_tokens",
+  outputTokens: "output_tokens",
+  sessionId: "session_id",
+};
+
+const TERMINAL_SQL = sqlList(TERMINAL_STATUSES);
+
+export interface SqliteStoreOptions {
+  path: string;
+  busyTimeoutMs: number;
+}
+
+/** Opens the SQLite store at `path` (creating and migrating it as needed). */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(openDatabase(options), options.path);
+}
+
+/**
+ * The Store port on `node:sqlite`. Every write runs in a `BEGIN IMMEDIATE` transaction: the write lock is
+ * taken up front, so concurrent processes queue on the busy timeout instead of failing a lock upgrade
+ * half way. Statements are prepared once per connection.
+ */
+export class SqliteStore implements Store {
+  readonly location: string;
+  readonly db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync, location: string) {
+    this.db = db;
+    this.location = location;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  async insertTasks(tasks: readonly NewTask[], now: number): Promise<void> {
+    this.#write(() => {
+      const insert = this.#stmt(`INSERT INTO tasks
+        (id, description, agent_type, status, priority, context, created_at, plan_id, attempts, max_attempts,
+         timeout_ms, run_after, backend, updated_at, unmet_deps)
+        VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+      const statusOf = this.#stmt("SELECT status FROM tasks WHERE id = ?");
+      const edge = this.#stmt(
+        "INSERT OR IGNORE INTO task_dependencies (task_id, depends_on) VALUES (?, ?)",
+      );
+      for (const task of tasks) {
+        let unmet = 0;
+        for (const dep of task.dependsOn) {
+          const row = statusOf.get(dep) as { status: string } | undefined;
+          if (!row) {
+            throw new NotFoundError(
+              `task ${task.id.slice(0, 8)} depends on ${dep}, which does not exist`,
+              "check the id with 'orchestrate status'",
+            );
+          }
+          if (row.status !== "completed") unmet++;
+        }
+        try {
+          insert.run(
+            task.id,
+            task.description,
+            task.agentType,
+            task.priority,
+            task.context === null ? null : JSON.stringify(task.context),
+            now,
+            task.planId,
+            task.maxAttempts,
+            task.timeoutMs,
+            now,
+            task.backend,
+            now,
+            unmet,
+          );
+        } catch (error) {
+          if ((error as { errcode?: number }).errcode === 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */) {
+            throw new ConflictError(`a task with id ${task.id} already exists`);
+          }
+          throw error;
+        }
+        for (const dep of task.dependsOn) edge.run(task.id, dep);
+        this.#event(now, "task:submitted", task.id, null, {
+          priority: task.priority,
+          agentType: task.agentType,
+          dependsOn: task.dependsOn.length > 0 ? task.dependsOn : undefined,
+        });
+      }
+    });
+  }
+
+  async addDependency(taskId: string, dependsOn: string, now: number): Promise<void> {
+    this.#write(() => {
+      const task = this.#stmt("SELECT status FROM tasks WHERE id = ?").get(taskId) as
+        | { status: string }
+        | undefined;
+      const dep = this.#stmt("SELECT status FROM tasks WHERE id = ?").get(dependsOn) as
+        | { status: string }
+        | undefined;
+      if (!task) throw new NotFoundError(`no task ${taskId}`);
+      if (!dep) throw new NotFoundError(`no task ${dependsOn}`);
+      if (task.status !== "pending") {
+        throw new ConflictError(
+          `task ${taskId} is ${task.status}; only pending tasks can gain dependencies`,
+        );
+      }
+      const path = this.#pathBetween(dependsOn, taskId);
+      if (taskId === dependsOn || path) {
+        const loop = taskId === dependsOn ? [taskId, taskId] : [taskId, ...(path ?? [])];
+        throw new ConflictError(
+          `adding this dependency would create a cycle: ${loop.map((id) => id.slice(0, 8)).join(" -> ")}`,
+          "a task cannot wait, directly or through others, for itself",
+        );
+      }
+      const inserted = this.#stmt(
+        "INSERT OR IGNORE INTO task_dependencies (task_id, depends_on) VALUES (?, ?)",
+      ).run(taskId, dependsOn);
+      if (inserted.changes > 0 && dep.status !== "completed") {
+        this.#stmt("UPDATE tasks SET unmet_deps = unmet_deps + 1, updated_at = ? WHERE id = ?").run(
+          now,
+          taskId,
+        );
+      }
+      this.#event(now, "task:dependency_added", taskId, null, { dependsOn });
+    });
+  }
+
+  /** The dependency path from `from` down to `to` (ids after `from`), or null if `from` does not reach `to`. */
+  #pathBetween(from: string, to: string): string[] | null {
+    const rows = this.#stmt(`WITH RECURSIVE reach(id, path) AS (
+        SELECT depends_on, depends_on FROM task_dependencies WHERE task_id = ?
+        UNION
+        SELECT d.depends_on, reach.path || ',' || d.depends_on
+          FROM task_dependencies d JOIN reach ON d.task_id = reach.id
+      )
+      SELECT path FROM reach WHERE id = ? LIMIT 1`).get(from, to) as { path: string } | undefined;
+    return rows ? [from, ...rows.path.split(",")] : null;
+  }
+
+  async claimTask(request: ClaimRequest): Promise<Task | null> {
+    return this.#write(() => {
+      // One statement picks and takes the task, so no other process can take it between the two.
+      // The subquery walks the partial index tasks_claimable in claim order and stops at the first
+      // task whose backoff is over.
+      const row = this.#stmt(`UPDATE tasks
+          SET status = 'assigned', attempts = attempts + 1, worker_id = :worker, assigned_to = :worker,
+              assigned_at = :now, lease_expires_at = :lease, updated_at = :now
+        WHERE id = (SELECT id FROM tasks
+                     WHERE status = 'pending' AND unmet_deps = 0 AND run_after <= :now
+                     ORDER BY priority DESC, created_at, rowid LIMIT 1)
+        RETURNING *`).get({
+        worker: request.workerId,
+        now: request.now,
+        lease: request.now + request.leaseMs,
+      }) as DbTask | undefined;
+      if (!row) return null;
+      this.#event(request.now, "task:claimed", row.id, request.workerId, { attempt: row.attempts });
+      return toTask(row);
+    });
+  }
+
+  async transitionTask(t: TaskTransition): Promise<Task | null> {
+    if (t.from.length === 0) return null;
+    const patch = t.patch ?? {};
+    const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
+    const sets = [
+      "status = :to",
+      "updated_at = :now",
+      ...keys.map((k) => `${PATCH_COLUMNS[k]} = :${k}`),
+    ];
+    const guards = [`id = :id`, `status IN (${sqlList(t.from)})`];
+    if (t.workerId !== undefined) guards.push("worker_id = :guardWorker");
+    if (t.leaseExpiredBefore !== undefined) guards.push("lease_expires_at < :guardLease");
+    const sql = `UPDATE tasks SET ${sets.join(", ")} WHERE ${guards.join(" AND ")} RETURNING *`;
+    const params: Record<string, SQLInputValue> = { id: t.taskId, to: t.to, now: t.now };
+    for (const k of keys) params[k] = patch[k] as SQLInputValue;
+    if (t.workerId !== undefined) params["guardWorker"] = t.workerId;
+    if (t.leaseExpiredBefore !== undefined) params["guardLease"] = t.leaseExpiredBefore;
+
+    return this.#write(() => {
+      const row = this.#stmt(sql).get(params) as DbTask | undefined;
+      if (!row) return null;
+      if (t.to === "completed") {
+        // Dependents keep a count of unfinished dependencies so the claim needs no join.
+        this.#stmt(`UPDATE tasks SET unmet_deps = unmet_deps - 1, updated_at = ?
+            WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)`).run(
+          t.now,
+          row.id,
+        );
+      }
+      this.#event(t.now, t.event.kind, row.id, t.workerId ?? row.worker_id, {
+        from: t.from.length === 1 ? t.from[0] : undefined,
+        to: t.to,
+        ...t.event.data,
+      });
+      return toTask(row);
+    });
+  }
+
+  async renewLease(
+    taskId: string,
+    workerId: string,
+    leaseExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    return this.#write(() => {
+      const result = this.#stmt(`UPDATE tasks SET lease_expires_at = ?, updated_at = ?
+          WHERE id = ? AND worker_id = ? AND status IN ('assigned', 'in_progress')`).run(
+        leaseExpiresAt,
+        now,
+        taskId,
+        workerId,
+      );
+      return result.changes > 0;
+    });
+  }
+
+  async expiredLeases(now: number, limit: number): Promise<Task[]> {
+    return this.#read(() =>
+      (
+        this.#stmt(`SELECT * FROM tasks WHERE status IN ('assigned', 'in_progress') AND lease_expires_at < ?
+            ORDER BY lease_expires_at LIMIT ?`).all(now, limit) as unknown as DbTask[]
+      ).map(toTask),
+    );
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT * FROM tasks WHERE id = ?").get(id) as DbTask | undefined;
+      return row ? toTask(row) : null;
+    });
+  }
+
+  async findTaskIds(prefix: string, limit: number): Promise<string[]> {
+    // A range scan on the primary key: ids are lowercase hex, and 'g' sorts after every hex digit.
+    return this.#read(() =>
+      (
+        this.#stmt("SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT ?").all(
+          prefix,
+          `${prefix}g`,
+          limit,
+        ) as { id: string }[]
+      ).map((r) => r.id),
+    );
+  }
+
+  async listTasks(filter: TaskFilter): Promise<Task[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (filter.status) {
+      where.push("status = ?");
+      params.push(filter.status);
+    }
+    if (filter.planId) {
+      where.push("plan_id = ?");
+      params.push(filter.planId);
+    }
+    const order = filter.newestFirst ? "DESC" : "ASC";
+    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY created_at ${order}, rowid ${order} LIMIT ?`;
+    return this.#read(() =>
+      (this.#stmt(sql).all(...params, filter.limit) as unknown as DbTask[]).map(toTask),
+    );
+  }
+
+  async countByStatus(): Promise<Record<TaskStatus, number>> {
+    return this.#read(() => {
+      const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<
+        TaskStatus,
+        number
+      >;
+      const rows = this.#stmt("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
+        status: TaskStatus;
+        n: number;
+      }[];
+      for (const row of rows) counts[row.status] = Number(row.n);
+      return counts;
+    });
+  }
+
+  async blockedTasks(limit: number): Promise<{ count: number; tasks: BlockedTask[] }> {
+    return this.#read(() => {
+      const { n } = this.#stmt(
+        "SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending' AND unmet_deps > 0",
+      ).get() as { n: number };
+      const rows = this.#stmt(`SELECT id, description FROM tasks
+          WHERE status = 'pending' AND unmet_deps > 0 ORDER BY created_at LIMIT ?`).all(limit) as {
+        id: string;
+        description: string;
+      }[];
+      const waiting = this.#stmt(`SELECT t.id, t.description, t.status FROM task_dependencies d
+          JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? AND t.status <> 'completed'
+          ORDER BY t.created_at`);
+      const tasks = rows.map((r) => ({
+        id: r.id,
+        description: r.description,
+        waitingOn: waiting.all(r.id) as unknown as DependencyInfo[],
+      }));
+      return { count: Number(n), tasks };
+    });
+  }
+
+  async dependenciesOf(taskId: string): Promise<DependencyInfo[]> {
+    return this.#read(
+      () =>
+        this.#stmt(`SELECT t.id, t.description, t.status FROM task_dependencies d
+            JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? ORDER BY t.created_at`).all(
+          taskId,
+        ) as unknown as DependencyInfo[],
+    );
+  }
+
+  async dependentsOf(taskId: string): Promise<DependencyInfo[]> {
+    return this.#read(
+      () =>
+        this.#stmt(`SELECT t.id, t.description, t.status FROM task_dependencies d
+            JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ? ORDER BY t.created_at`).all(
+          taskId,
+        ) as unknown as DependencyInfo[],
+    );
+  }
+
+  async eventsFor(taskId: string, limit: number): Promise<TaskEvent[]> {
+    return this.#read(() =>
+      (
+        this.#stmt(`SELECT * FROM (SELECT * FROM events WHERE task_id = ? ORDER BY id DESC LIMIT ?)
+            ORDER BY id`).all(taskId, limit) as unknown as DbEvent[]
+      ).map((e) => ({
+        id: Number(e.id),
+        at: Number(e.at),
+        kind: e.kind,
+        taskId: e.task_id,
+        workerId: e.worker_id,
+        data: e.data ? (JSON.parse(e.data) as Record<string, unknown>) : null,
+      })),
+    );
+  }
+
+  async runningAgents(): Promise<AgentRun[]> {
+    return this.#read(() =>
+      (
+        this.#stmt(
+          "SELECT * FROM agent_runs WHERE ended_at IS NULL ORDER BY started_at",
+        ).all() as unknown as DbAgentRun[]
+      ).map(toAgentRun),
+    );
+  }
+
+  async agentRunsFor(taskId: string): Promise<AgentRun[]> {
+    return this.#read(() =>
+      (
+        this.#stmt("SELECT * FROM agent_runs WHERE task_id = ? ORDER BY started_at").all(
+          taskId,
+        ) as unknown as DbAgentRun[]
+      ).map(toAgentRun),
+    );
+  }
+
+  async cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }> {
+    return this.#read(() => {
+      const rows = this.#stmt(`SELECT t.*, EXISTS (
+            SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.task_id
+             WHERE d.depends_on = t.id AND x.status NOT IN (${TERMINAL_SQL})) AS needed
+          FROM tasks t WHERE t.status IN (${TERMINAL_SQL}) AND t.updated_at < ?
+          ORDER BY t.updated_at`).all(before) as unknown as (DbTask & { needed: number })[];
+      const tasks = rows.filter((r) => !r.needed).map(toTask);
+      return { tasks, keptForDependents: rows.length - tasks.length };
+    });
+  }
+
+  async deleteTasks(ids: readonly string[]): Promise<AgentRun[]> {
+    const removed: AgentRun[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = JSON.stringify(ids.slice(i, i + 500));
+      this.#write(() => {
+        const runs = this.#stmt(
+          "SELECT * FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))",
+        ).all(chunk) as unknown as DbAgentRun[];
+        removed.push(...runs.map(toAgentRun));
+        this.#stmt("DELETE FROM events WHERE task_id IN (SELECT value FROM json_each(?))").run(
+          chunk,
+        );
+        this.#stmt("DELETE FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))").run(
+          chunk,
+        );
+        this.#stmt("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(chunk);
+      });
+    }
+    return removed;
+  }
+
+  #event(
+    at: number,
+    kind: string,
+    taskId: string | null,
+    workerId: string | null,
+    data?: object,
+  ): void {
+    const json =
+      data && Object.values(data).some((v) => v !== undefined) ? JSON.stringify(data) : null;
+    this.#stmt(
+      "INSERT INTO events (at, kind, task_id, worker_id, data) VALUES (?, ?, ?, ?, ?)",
+    ).run(at, kind, taskId, workerId, json);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in a write transaction, taking the write lock first; rolls back on any error. */
+  #write<T>(fn: () => T): T {
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw translateSqliteError(error, this.location);
+    }
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw translateSqliteError(error, this.location);
+    }
+  }
+
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw translateSqliteError(error, this.location);
+    }
+  }
+}
+
+function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(", ");
+}
+
+function toTask(row: DbTask): Task {
+  return {
+    id: row.id,
+    description: row.description,
+    agentType: row.agent_type,
+    status: row.status as TaskStatus,
+    priority: Number(row.priority),
+    context: row.context ? (JSON.parse(row.context) as Record<string, unknown>) : null,
+    createdAt: Number(row.created_at),
+    assignedAt: numberOrNull(row.assigned_at),
+    completedAt: numberOrNull(row.completed_at),
+    assignedTo: row.assigned_to,
+    output: row.output,
+    error: row.error,
+    planId: row.plan_id,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    timeoutMs: numberOrNull(row.timeout_ms),
+    runAfter: Number(row.run_after),
+    leaseExpiresAt: numberOrNull(row.lease_expires_at),
+    workerId: row.worker_id,
+    backend: row.backend,
+    startedAt: numberOrNull(row.started_at),
+    updatedAt: Number(row.updated_at),
+    costUsd: numberOrNull(row.cost_usd),
+    inputTokens: numberOrNull(row.input_tokens),
+    outputTokens: numberOrNull(row.output_tokens),
+    sessionId: row.session_id,
+    unmetDependencies: Number(row.unmet_deps),
+  };
+}
+
+function toAgentRun(row: DbAgentRun): AgentRun {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    agentType: row.agent_type,
+    backend: row.backend,
+    workerId: row.worker_id,
+    host: row.host,
+    pid: numberOrNull(row.pid),
+    startedAt: Number(row.started_at),
+    endedAt: numberOrNull(row.ended_at),
+    exitCode: numberOrNull(row.exit_code),
+    endReason: row.end_reason,
+    outputPath: row.output_path,
+  };
+}
+
+function numberOrNull(value: number | bigint | null): number | null {
+  return value === null ? null : Number(value);
+}

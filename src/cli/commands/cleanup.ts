@@ -1,0 +1,72 @@
+import { cleanupFinishedTasks } from "../../core/cleanup.ts";
+import { formatDuration, parseDuration } from "../../core/duration.ts";
+import { shortId } from "../../core/ids.ts";
+import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
+import type { CommandSpec } from "../commandLine.ts";
+import { configFrom, withQueue } from "../context.ts";
+import { printJson, println, truncate } from "../output.ts";
+
+/** `orchestrate cleanup`: deletes old finished tasks and their files. */
+export function makeCleanupCommand(env: CommandEnv): CommandSpec {
+  return {
+    name: "cleanup",
+    summary:
+      "Remove completed, failed and cancelled tasks older than a cutoff, with their output files",
+    args: [],
+    options: [
+      {
+        name: "older-than",
+        value: "<duration>",
+        description: "age of the tasks to remove: 12h, 7d, 2w (bare number = days)",
+        default: "7d",
+      },
+      { name: "dry-run", short: "n", description: "show what would be removed, remove nothing" },
+      { name: "json", description: "print the result as JSON" },
+    ],
+    async run(parsed) {
+      const age = parseDuration(requiredOption(parsed, "olderThan"), "--older-than", "d");
+      const config = configFrom(globalsOf(parsed));
+      const dryRun = flag(parsed, "dryRun");
+      const result = await withQueue(config, { create: false }, async (queue) =>
+        queue
+          ? cleanupFinishedTasks(queue, {
+              before: env.now() - age,
+              baseDir: config.baseDir,
+              dryRun,
+            })
+          : { tasks: [], files: [], keptForDependents: 0, dryRun },
+      );
+      if (flag(parsed, "json")) {
+        return printJson(env.output, {
+          dryRun,
+          olderThanMs: age,
+          tasks: result.tasks.map((t) => ({
+            id: t.id,
+            status: t.status,
+            description: t.description,
+          })),
+          files: result.files,
+          keptForDependents: result.keptForDependents,
+        });
+      }
+      const verb = dryRun ? "Would remove" : "Removed";
+      println(
+        env.output,
+        `${verb} ${result.tasks.length} finished task(s) older than ${formatDuration(age)} and ${result.files.length} file(s)`,
+      );
+      for (const t of result.tasks.slice(0, dryRun ? 1000 : 20)) {
+        println(
+          env.output,
+          `  ${shortId(t.id)}  ${t.status.padEnd(9)}  ${truncate(t.description, 70)}`,
+        );
+      }
+      if (dryRun) for (const f of result.files) println(env.output, `  ${f}`);
+      if (result.keptForDependents > 0) {
+        println(
+          env.output,
+          `Kept ${result.keptForDependents} old task(s) that unfinished tasks still depend on`,
+        );
+      }
+    },
+  };
+}

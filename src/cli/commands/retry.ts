@@ -1,0 +1,59 @@
+import { NotFoundError } from "../../core/errors.ts";
+import type { Task } from "../../core/task.ts";
+import type { TaskQueue } from "../../core/taskQueue.ts";
+import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
+import type { CommandSpec } from "../commandLine.ts";
+import { configFrom, withQueue } from "../context.ts";
+import { printJson, println } from "../output.ts";
+
+/** `orchestrate retry <id>`: a failed or cancelled task goes back to pending with fresh attempts. */
+export function makeRetryCommand(env: CommandEnv): CommandSpec {
+  return makeTaskChangeCommand(env, {
+    name: "retry",
+    description: "Send a failed or cancelled task back to the queue with a fresh set of attempts",
+    apply: (queue, ref) => queue.retry(ref),
+    done: (task) => `Requeued ${task.id}; its dependents can run once it completes`,
+  });
+}
+
+/** `orchestrate cancel <id>`: a task that has not finished will not run (again). */
+export function makeCancelCommand(env: CommandEnv): CommandSpec {
+  return makeTaskChangeCommand(env, {
+    name: "cancel",
+    description:
+      "Cancel a task that has not finished; tasks depending on it stay blocked until it is retried",
+    apply: (queue, ref) => queue.cancel(ref),
+    done: (task) => `Cancelled ${task.id}`,
+  });
+}
+
+function makeTaskChangeCommand(
+  env: CommandEnv,
+  spec: {
+    name: string;
+    description: string;
+    apply: (queue: TaskQueue, ref: string) => Promise<Task>;
+    done: (task: Task) => string;
+  },
+): CommandSpec {
+  return {
+    name: spec.name,
+    summary: spec.description,
+    args: [{ name: "id", description: "task id or a unique prefix of it" }],
+    options: [{ name: "json", description: "print the updated task as JSON" }],
+    async run(parsed) {
+      const ref = String(parsed.args["id"]);
+      const config = configFrom(globalsOf(parsed));
+      const task = await withQueue(config, { create: false }, async (queue) => {
+        if (!queue)
+          throw new NotFoundError(
+            `no task matches '${ref}'`,
+            `there is no queue at ${config.dbPath} yet`,
+          );
+        return spec.apply(queue, ref);
+      });
+      if (flag(parsed, "json")) return printJson(env.output, task);
+      println(env.output, spec.done(task));
+    },
+  };
+}

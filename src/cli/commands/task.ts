@@ -1,0 +1,135 @@
+import { formatDuration } from "../../core/duration.ts";
+import { NotFoundError } from "../../core/errors.ts";
+import { shortId } from "../../core/ids.ts";
+import { priorityName } from "../../core/priority.ts";
+import type { AgentRun, DependencyInfo, Task, TaskEvent } from "../../core/task.ts";
+import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
+import type { CommandSpec } from "../commandLine.ts";
+import { configFrom, withQueue } from "../context.ts";
+import { formatTime, paint, printJson, statusStyle } from "../output.ts";
+
+/** `orchestrate task <id>`: everything about one task. */
+export function makeTaskCommand(env: CommandEnv): CommandSpec {
+  return {
+    name: "task",
+    summary: "Show one task: fields, dependencies both ways, attempts, events, output and error",
+    args: [{ name: "id", description: "task id or a unique prefix of it" }],
+    options: [
+      {
+        name: "events",
+        value: "<n>",
+        description: "how many of the latest events to show",
+        default: "50",
+      },
+      { name: "json", description: "print the task as JSON" },
+    ],
+    async run(parsed) {
+      const ref = String(parsed.args["id"]);
+      const eventLimit = Math.max(
+        0,
+        Math.min(10_000, Number.parseInt(requiredOption(parsed, "events"), 10) || 50),
+      );
+      const config = configFrom(globalsOf(parsed));
+      const detail: TaskDetail = await withQueue(config, { create: false }, async (queue) => {
+        if (!queue)
+          throw new NotFoundError(
+            `no task matches '${ref}'`,
+            `there is no queue at ${config.dbPath} yet`,
+          );
+        const task = await queue.get(ref);
+        const [dependencies, dependents, events, agentRuns] = await Promise.all([
+          queue.store.dependenciesOf(task.id),
+          queue.store.dependentsOf(task.id),
+          queue.store.eventsFor(task.id, eventLimit),
+          queue.store.agentRunsFor(task.id),
+        ]);
+        return { ...task, dependencies, dependents, events, agentRuns };
+      });
+      if (flag(parsed, "json")) return printJson(env.output, detail);
+      env.output.out.write(render(detail, env));
+    },
+  };
+}
+
+/** A task with everything around it, as `task` shows it (and prints with --json). */
+type TaskDetail = Task & {
+  dependencies: DependencyInfo[];
+  dependents: DependencyInfo[];
+  events: TaskEvent[];
+  agentRuns: AgentRun[];
+};
+
+function render(t: TaskDetail, env: CommandEnv): string {
+  const out = env.output.out;
+  const now = env.now();
+  const bold = (s: string) => paint("bold", s, out);
+  const status = t.status.replace("_", " ");
+  const lines: string[] = [];
+  lines.push(`${bold("Task")} ${t.id}  ${paint(statusStyle(t.status) ?? "reset", status, out)}`);
+  lines.push(`  ${t.description.split("\n").join("\n  ")}`, "");
+  const field = (name: string, value: string) =>
+    lines.push(`  ${paint("dim", name.padEnd(12), out)}${value}`);
+  field("agent", t.agentType ?? "auto");
+  field("priority", `${priorityName(t.priority)} (${t.priority})`);
+  field("attempts", `${t.attempts} of ${t.maxAttempts}`);
+  field("timeout", t.timeoutMs === null ? "runner default" : formatDuration(t.timeoutMs));
+  if (t.planId) field("plan", t.planId);
+  if (t.backend) field("backend", t.backend);
+  field("created", formatTime(t.createdAt));
+  if (t.assignedAt)
+    field("assigned", `${formatTime(t.assignedAt)}${t.assignedTo ? ` to ${t.assignedTo}` : ""}`);
+  if (t.startedAt) field("started", formatTime(t.startedAt));
+  if (t.completedAt) field("finished", formatTime(t.completedAt));
+  if (t.leaseExpiresAt && (t.status === "assigned" || t.status === "in_progress")) {
+    const left = t.leaseExpiresAt - now;
+    field(
+      "lease",
+      left >= 0 ? `expires in ${formatDuration(left)}` : `expired ${formatDuration(-left)} ago`,
+    );
+  }
+  if (t.status === "pending" && t.runAfter > now)
+    field("retry in", formatDuration(t.runAfter - now));
+  if (t.costUsd !== null) field("cost", `$${t.costUsd.toFixed(4)}`);
+  if (t.inputTokens !== null || t.outputTokens !== null) {
+    field("tokens", `${t.inputTokens ?? 0} in, ${t.outputTokens ?? 0} out`);
+  }
+  if (t.sessionId) field("session", t.sessionId);
+  if (t.context) field("context", JSON.stringify(t.context));
+
+  const deps = (title: string, list: DependencyInfo[]) => {
+    lines.push("", bold(title));
+    if (list.length === 0) lines.push(paint("dim", "  none", out));
+    for (const d of list) {
+      lines.push(
+        `  ${shortId(d.id)}  ${paint(statusStyle(d.status) ?? "reset", d.status.replace("_", " ").padEnd(11), out)}  ${d.description.split("\n")[0]}`,
+      );
+    }
+  };
+  deps("Depends on", t.dependencies);
+  deps("Needed by", t.dependents);
+
+  if (t.agentRuns.length > 0) {
+    lines.push("", bold("Agent runs"));
+    for (const run of t.agentRuns) {
+      const ended =
+        run.endedAt === null
+          ? "running"
+          : `${run.endReason ?? "ended"}, exit ${run.exitCode ?? "-"}`;
+      lines.push(
+        `  ${run.id}  ${run.backend}  pid ${run.pid ?? "-"}  ${formatTime(run.startedAt)}  ${ended}`,
+      );
+    }
+  }
+
+  lines.push("", bold("Events"));
+  if (t.events.length === 0) lines.push(paint("dim", "  none", out));
+  for (const e of t.events) {
+    const data = e.data ? ` ${JSON.stringify(e.data)}` : "";
+    lines.push(
+      `  ${formatTime(e.at)}  ${e.kind.padEnd(22)}${e.workerId ? ` ${e.workerId}` : ""}${paint("dim", data, out)}`,
+    );
+  }
+  if (t.error) lines.push("", bold("Error"), `  ${t.error.split("\n").join("\n  ")}`);
+  if (t.output) lines.push("", bold("Output"), t.output);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,421 @@
+import type { Store, TaskFilter, TaskPatch, TaskTransition } from "../ports/store.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
+import { topologicalOrder } from "./dependencyGraph.ts";
+import { ConflictError, NotFoundError, UsageError } from "./errors.ts";
+import { looksLikeIdPrefix, newTaskId } from "./ids.ts";
+import { DEFAULT_PRIORITY, PRIORITIES } from "./priority.ts";
+import type { NewTask, Task } from "./task.ts";
+import { LEASED_STATUSES, statusesLeadingTo, type TaskStatus } from "./taskStatus.ts";
+
+/** What a caller gives to add a task; everything but the description has a default. */
+export interface SubmitInput {
+  description: string;
+  /** A name other tasks of the same batch use in `dependsOn` (plans use their task keys). */
+  key?: string;
+  agentType?: string | null;
+  priority?: number;
+  context?: Record<string, unknown> | null;
+  dependsOn?: readonly string[];
+  maxAttempts?: number;
+  timeoutMs?: number | null;
+  planId?: string | null;
+  backend?: string | null;
+}
+
+export interface TaskQueueOptions {
+  store: Store;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  clock?: () => number;
+  backoff?: BackoffPolicy;
+  /** How long a claim holds a task before it is given back, unless renewed. */
+  leaseMs?: number;
+  random?: () => number;
+  /** Expired leases are looked for at most this often by `next()`. */
+  reapIntervalMs?: number;
+}
+
+/** Outcome details a worker reports with a finished task. */
+export interface CompletionDetails {
+  workerId?: string;
+  costUsd?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  sessionId?: string | null;
+}
+
+/** The part of a transition a queue operation chooses; the rest is filled in by `#apply`. */
+type Change = Pick<TaskTransition, "patch" | "event" | "workerId">;
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS_LIMIT = 100;
+export const DEFAULT_LEASE_MS = 30_000;
+export const MAX_DESCRIPTION_LENGTH = 100_000;
+
+/**
+ * The task queue of the spec (add, next, complete, fail, list) over the Store port, with the lifecycle of
+ * DESIGN.md. It owns every decision (validation, which transition, when to retry and after what delay);
+ * the store only applies guarded changes atomically. Safe to use from many processes at once.
+ */
+export class TaskQueue {
+  readonly store: Store;
+  readonly leaseMs: number;
+  readonly #clock: () => number;
+  readonly #backoff: BackoffPolicy;
+  readonly #random: () => number;
+  readonly #reapIntervalMs: number;
+  #lastReapAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: TaskQueueOptions) {
+    this.store = options.store;
+    this.#clock = options.clock ?? Date.now;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#random = options.random ?? Math.random;
+    this.#reapIntervalMs = options.reapIntervalMs ?? 1_000;
+  }
+
+  /** Adds one task and returns it. Dependencies may be given as unique id prefixes. */
+  async add(input: SubmitInput): Promise<Task> {
+    const [task] = await this.addMany([input]);
+    if (!task) throw new Error("insert returned no task");
+    return task;
+  }
+
+  /**
+   * Adds several tasks in one transaction (all or nothing). A task's `dependsOn` may name tasks that
+   * already exist (by id or unique prefix) or other tasks of the batch (by their `key`); the batch is
+   * inserted in dependency order, and a cycle among its tasks is refused.
+   */
+  async addMany(inputs: readonly SubmitInput[]): Promise<Task[]> {
+    const now = this.#clock();
+    const idsByKey = new Map<string, string>();
+    const drafts = inputs.map((input) => ({ input, id: newTaskId() }));
+    for (const { input, id } of drafts) {
+      if (input.key === undefined) continue;
+      if (idsByKey.has(input.key)) throw new UsageError(`two tasks share the key '${input.key}'`);
+      idsByKey.set(input.key, id);
+    }
+    const tasks = new Map<string, NewTask>();
+    for (const { input, id } of drafts) tasks.set(id, await this.#validate(input, id, idsByKey));
+    const sorted = topologicalOrder([...tasks.keys()], (id) => tasks.get(id)?.dependsOn ?? []);
+    if ("cycle" in sorted) {
+      const names = sorted.cycle.map((id) => {
+        const key = [...idsByKey].find(([, v]) => v === id)?.[0];
+        return key ?? id.slice(0, 8);
+      });
+      throw new ConflictError(
+        `the tasks depend on each other in a cycle: ${names.join(" -> ")}`,
+        "remove one of these dependencies so the work has an order",
+      );
+    }
+    const ordered = sorted.order
+      .map((id) => tasks.get(id))
+      .filter((t): t is NewTask => t !== undefined);
+    await this.store.insertTasks(ordered, now);
+    const stored = await Promise.all(drafts.map((d) => this.store.getTask(d.id)));
+    return stored.filter((t): t is Task => t !== null);
+  }
+
+  async #validate(
+    input: SubmitInput,
+    id: string,
+    idsByKey: ReadonlyMap<string, string>,
+  ): Promise<NewTask> {
+    const description = input.description.trim();
+    if (description === "") {
+      throw new UsageError(
+        "the task description is empty",
+        'describe the work, e.g. orchestrate submit "Add a login endpoint"',
+      );
+    }
+    if (description.length > MAX_DESCRIPTION_LENGTH) {
+      throw new UsageError(
+        `the task description is ${description.length} characters long (at most ${MAX_DESCRIPTION_LENGTH})`,
+        "put long material in --context or in a file the task refers to",
+      );
+    }
+    const priority = input.priority ?? DEFAULT_PRIORITY;
+    if (!Object.values(PRIORITIES).includes(priority as 1)) {
+      throw new UsageError(`invalid priority ${priority}`, "use low, normal, high or urgent");
+    }
+    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
+      throw new UsageError(
+        `invalid max attempts '${maxAttempts}'`,
+        `give a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}`,
+      );
+    }
+    if (input.timeoutMs != null && !(input.timeoutMs > 0)) {
+      throw new UsageError(
+        `invalid timeout ${input.timeoutMs}`,
+        "give a positive duration such as 30m",
+      );
+    }
+    const context = input.context ?? null;
+    if (context !== null && (typeof context !== "object" || Array.isArray(context))) {
+      throw new UsageError(
+        "the task context must be a JSON object",
+        `for example --context '{"repo":"api"}'`,
+      );
+    }
+    const dependsOn: string[] = [];
+    for (const ref of input.dependsOn ?? []) {
+      const depId = idsByKey.get(ref) ?? (await this.resolveId(ref));
+      if (depId === id) throw new ConflictError("a task cannot depend on itself");
+      if (!dependsOn.includes(depId)) dependsOn.push(depId);
+    }
+    return {
+      id,
+      description,
+      agentType: input.agentType ?? null,
+      priority,
+      context,
+      planId: input.planId ?? null,
+      maxAttempts,
+      timeoutMs: input.timeoutMs ?? null,
+      backend: input.backend ?? null,
+      dependsOn,
+    };
+  }
+
+  /** Makes `taskId` wait for `dependsOn` as well; refuses a cycle. Both may be unique prefixes. */
+  async addDependency(taskRef: string, dependsOnRef: string): Promise<void> {
+    const taskId = await this.resolveId(taskRef);
+    const dependsOn = await this.resolveId(dependsOnRef);
+    await this.store.addDependency(taskId, dependsOn, this.#clock());
+  }
+
+  /**
+   * Claims the next runnable task for `workerId` (the spec's get_next_task), giving back expired leases
+   * first. Returns `null` when nothing is runnable now.
+   */
+  async next(workerId: string): Promise<Task | null> {
+    const now = this.#clock();
+    if (now - this.#lastReapAt >= this.#reapIntervalMs) {
+      this.#lastReapAt = now;
+      await this.reapExpired();
+    }
+    return this.store.claimTask({ workerId, now, leaseMs: this.leaseMs });
+  }
+
+  /** Marks a claimed task as running under agent `agentId`. */
+  async start(taskId: string, workerId: string, agentId: string, backend?: string): Promise<Task> {
+    const now = this.#clock();
+    const patch: TaskPatch = {
+      startedAt: now,
+      assignedTo: agentId,
+      leaseExpiresAt: now + this.leaseMs,
+    };
+    if (backend !== undefined) patch.backend = backend;
+    return this.#apply(taskId, "in_progress", {
+      workerId,
+      patch,
+      event: { kind: "task:started", data: { agentId } },
+    });
+  }
+
+  /** Renews the lease of a task `workerId` still holds; false when it was lost (expired, cancelled). */
+  heartbeat(taskId: string, workerId: string): Promise<boolean> {
+    const now = this.#clock();
+    return this.store.renewLease(taskId, workerId, now + this.leaseMs, now);
+  }
+
+  /** Marks a task completed with its output (the spec's complete_task). */
+  async complete(taskId: string, output: string, details: CompletionDetails = {}): Promise<Task> {
+    const now = this.#clock();
+    const transition: Change = {
+      patch: {
+        output,
+        error: null,
+        completedAt: now,
+        leaseExpiresAt: null,
+        costUsd: details.costUsd ?? null,
+        inputTokens: details.inputTokens ?? null,
+        outputTokens: details.outputTokens ?? null,
+        sessionId: details.sessionId ?? null,
+      },
+      event: { kind: "task:completed" },
+    };
+    if (details.workerId !== undefined) transition.workerId = details.workerId;
+    return this.#apply(taskId, "completed", transition);
+  }
+
+  /**
+   * Records a failed attempt (the spec's fail_task). While attempts remain and the failure is retryable,
+   * the task goes back to `pending` after a backoff delay; otherwise it ends `failed`.
+   */
+  async fail(
+    taskId: string,
+    error: string,
+    options: { workerId?: string; retryable?: boolean } = {},
+  ): Promise<Task> {
+    const task = await this.#mustGet(taskId);
+    const now = this.#clock();
+    const retry = (options.retryable ?? true) && task.attempts < task.maxAttempts;
+    const base: Change = retry
+      ? {
+          patch: {
+            error,
+            runAfter: now + this.#delay(task.attempts),
+            leaseExpiresAt: null,
+            workerId: null,
+          },
+          event: { kind: "task:retry_scheduled", data: { error, attempt: task.attempts } },
+        }
+      : {
+          patch: { error, completedAt: now, leaseExpiresAt: null },
+          event: { kind: "task:failed", data: { error, attempt: task.attempts } },
+        };
+    if (options.workerId !== undefined) base.workerId = options.workerId;
+    return this.#apply(taskId, retry ? "pending" : "failed", base, LEASED_STATUSES);
+  }
+
+  /** Cancels a task that has not finished; running agents notice when their lease renewal fails. */
+  async cancel(ref: string, reason = "cancelled by user"): Promise<Task> {
+    const taskId = await this.resolveId(ref);
+    return this.#apply(taskId, "cancelled", {
+      patch: { error: reason, completedAt: this.#clock(), leaseExpiresAt: null },
+      event: { kind: "task:cancelled", data: { reason } },
+    });
+  }
+
+  /** Sends a failed or cancelled task back to `pending` with a fresh set of attempts. */
+  async retry(ref: string): Promise<Task> {
+    const taskId = await this.resolveId(ref);
+    return this.#apply(
+      taskId,
+      "pending",
+      {
+        patch: {
+          attempts: 0,
+          error: null,
+          runAfter: this.#clock(),
+          completedAt: null,
+          workerId: null,
+          assignedTo: null,
+          leaseExpiresAt: null,
+        },
+        event: { kind: "task:requeued" },
+      },
+      ["failed", "cancelled"],
+    );
+  }
+
+  /**
+   * Gives back every task whose lease ran out (its worker died or hung): to `pending` with a backoff when
+   * attempts remain, else to `failed`. Guarded so a lease renewed meanwhile is left alone.
+   */
+  async reapExpired(): Promise<{ requeued: number; failed: number }> {
+    const now = this.#clock();
+    let requeued = 0;
+    let failed = 0;
+    for (const task of await this.store.expiredLeases(now, 500)) {
+      const retry = task.attempts < task.maxAttempts;
+      const error = `lease expired: worker ${task.workerId ?? "?"} stopped renewing it (attempt ${task.attempts} of ${task.maxAttempts})`;
+      const updated = await this.store.transitionTask({
+        taskId: task.id,
+        from: LEASED_STATUSES,
+        to: retry ? "pending" : "failed",
+        now,
+        leaseExpiredBefore: now,
+        patch: retry
+          ? {
+              error,
+              runAfter: now + this.#delay(task.attempts),
+              leaseExpiresAt: null,
+              workerId: null,
+            }
+          : { error, completedAt: now, leaseExpiresAt: null },
+        event: {
+          kind: "task:lease_expired",
+          data: {
+            workerId: task.workerId,
+            attempt: task.attempts,
+            outcome: retry ? "retry" : "failed",
+          },
+        },
+      });
+      if (updated) retry ? requeued++ : failed++;
+    }
+    return { requeued, failed };
+  }
+
+  /** The spec's list_tasks. */
+  list(filter: Partial<TaskFilter> = {}): Promise<Task[]> {
+    return this.store.listTasks({ limit: 100, ...filter });
+  }
+
+  /** Looks a task up by full id or unique prefix. */
+  async get(ref: string): Promise<Task> {
+    return this.#mustGet(await this.resolveId(ref));
+  }
+
+  /** Resolves a full id or a unique prefix (git style) to a full id. */
+  async resolveId(ref: string): Promise<string> {
+    const prefix = ref.trim().toLowerCase();
+    if (!looksLikeIdPrefix(prefix)) {
+      throw new NotFoundError(
+        `no task matches '${ref}'`,
+        "task ids are hex, as shown by 'orchestrate status'",
+      );
+    }
+    const matches = await this.store.findTaskIds(prefix, 6);
+    if (matches.length === 1 && matches[0]) return matches[0];
+    if (matches.length === 0) {
+      throw new NotFoundError(`no task matches '${ref}'`, "list tasks with 'orchestrate status'");
+    }
+    throw new ConflictError(
+      `task id '${ref}' is ambiguous: it matches ${matches.slice(0, 5).join(", ")}${matches.length > 5 ? ", ..." : ""}`,
+      "give more characters of the id",
+    );
+  }
+
+  #delay(attempt: number): number {
+    return retryDelayMs(Math.max(1, attempt), this.#backoff, this.#random);
+  }
+
+  async #mustGet(taskId: string): Promise<Task> {
+    const task = await this.store.getTask(taskId);
+    if (!task) throw new NotFoundError(`no task ${taskId}`, "list tasks with 'orchestrate status'");
+    return task;
+  }
+
+  async #apply(
+    taskId: string,
+    to: TaskStatus,
+    change: Change,
+    from: readonly TaskStatus[] = statusesLeadingTo(to),
+  ): Promise<Task> {
+    const updated = await this.store.transitionTask({
+      taskId,
+      from,
+      to,
+      now: this.#clock(),
+      ...change,
+    });
+    if (updated) return updated;
+    const current = await this.#mustGet(taskId);
+    if (
+      change.workerId !== undefined &&
+      current.workerId !== change.workerId &&
+      from.includes(current.status)
+    ) {
+      throw new ConflictError(
+        `task ${taskId} is no longer held by worker ${change.workerId}`,
+        "its lease expired or it was given to another worker",
+      );
+    }
+    throw new ConflictError(
+      `task ${taskId} is ${current.status.replace("_", " ")}; it cannot become ${to.replace("_", " ")}`,
+      hintFor(current.status, to),
+    );
+  }
+}
+
+function hintFor(current: TaskStatus, to: TaskStatus): string | undefined {
+  if (to === "pending" && current === "completed")
+    return "a completed task cannot be retried; submit a new task";
+  if (to === "pending") return "only failed or cancelled tasks can be retried";
+  if (to === "cancelled") return "only tasks that have not finished can be cancelled";
+  return undefined;
+}
