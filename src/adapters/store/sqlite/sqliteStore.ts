@@ -376,29 +376,31 @@ export class SqliteStore implements Store {
       const tasks = rows.map((r) => ({
         id: r.id,
         description: r.description,
-        waitingOn: waiting.all(r.id) as unknown as DependencyInfo[],
+        waitingOn: (waiting.all(r.id) as unknown as DependencyInfo[]).map(toDependency),
       }));
       return { count: Number(n), tasks };
     });
   }
 
   async dependenciesOf(taskId: string): Promise<DependencyInfo[]> {
-    return this.#read(
-      () =>
+    return this.#read(() =>
+      (
         this.#stmt(`SELECT t.id, t.description, t.status FROM task_dependencies d
             JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? ORDER BY t.created_at`).all(
           taskId,
-        ) as unknown as DependencyInfo[],
+        ) as unknown as DependencyInfo[]
+      ).map(toDependency),
     );
   }
 
   async dependentsOf(taskId: string): Promise<DependencyInfo[]> {
-    return this.#read(
-      () =>
+    return this.#read(() =>
+      (
         this.#stmt(`SELECT t.id, t.description, t.status FROM task_dependencies d
             JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ? ORDER BY t.created_at`).all(
           taskId,
-        ) as unknown as DependencyInfo[],
+        ) as unknown as DependencyInfo[]
+      ).map(toDependency),
     );
   }
 
@@ -554,6 +556,11 @@ function toTask(row: DbTask): Task {
     sessionId: row.session_id,
     unmetDependencies: Number(row.unmet_deps),
   };
+}
+
+/** Rows come back with a null prototype; hand out plain objects. */
+function toDependency(row: DependencyInfo): DependencyInfo {
+  return { id: row.id, description: row.description, status: row.status };
 }
 
 function toAgentRun(row: DbAgentRun): AgentRun {
