@@ -48,7 +48,7 @@ export function table<Row>(
   rows: readonly Row[],
   columns: readonly Column<Row>[],
 ): string[] {
-  const width = output.out.isTTY ? (output.out.columns ?? 100) : 120;
+  const width = output.out.isTTY ? output.out.columns || 100 : 120;
   const cells = rows.map((row) => columns.map((c) => c.value(row)));
   const widths = columns.map((c, i) =>
     Math.max(c.header.length, ...cells.map((r) => (r[i] ?? "").length)),

@@ -109,8 +109,11 @@ async function watch(
       );
       env.output.out.write(tty ? `\x1b[H${text}\n${stamp}\x1b[J` : `${text}\n`);
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, intervalMs).unref();
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
   } finally {
