@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { agentTypeNames, BUILTIN_AGENT_TYPES, resolveAgentType } from "./agentTypes.ts";
+import {
+  agentTypeNames,
+  BUILTIN_AGENT_TYPES,
+  resolveAgentType,
+  routeByKeywords,
+} from "./agentTypes.ts";
 import { UsageError } from "./errors.ts";
 import { parsePriority, priorityName } from "./priority.ts";
 
@@ -33,5 +38,48 @@ describe("priorities", () => {
     assert.equal(priorityName(3), "high");
     for (const bad of ["critical", "0", "5", "2.5", ""])
       assert.throws(() => parsePriority(bad), UsageError);
+  });
+});
+
+describe("routeByKeywords", () => {
+  it("routes by whole words, as the spec's table says", () => {
+    const cases: [string, string][] = [
+      ["Build the REST API for orders", "backend-systems-engineer"],
+      ["Create the React UI for checkout", "frontend-ui-engineer"],
+      ["Build a pipeline", "data-pipeline-engineer"],
+      ["Write the ETL job for invoices", "data-pipeline-engineer"],
+      ["Deploy to AWS", "aws-cloud-architect"],
+      ["Train the churn model", "ml-systems-architect"],
+      ["Quarterly revenue analysis report", "data-science-analyst"],
+      ["Define data governance rules", "data-architect-governance"],
+      ["Write the requirements", "specifications-engineer"],
+      ["Design the RAG prompt chain", "llm-architect"],
+    ];
+    for (const [description, type] of cases)
+      assert.equal(routeByKeywords(description), type, description);
+  });
+
+  it("does not match keywords inside other words", () => {
+    assert.equal(
+      routeByKeywords("Build the guide"),
+      "backend-systems-engineer",
+      "'build'/'guide' contain 'ui'",
+    );
+    assert.equal(
+      routeByKeywords("Rebuild the quilt", undefined, "specifications-engineer"),
+      "specifications-engineer",
+    );
+    assert.equal(
+      routeByKeywords("Apiary monitoring"),
+      "backend-systems-engineer",
+      "fallback, not a match on 'api'",
+    );
+  });
+
+  it("gives every type a real system prompt", () => {
+    for (const type of BUILTIN_AGENT_TYPES) {
+      assert.ok(type.systemPrompt.length > 400, type.name);
+      assert.match(type.systemPrompt, /shared artifacts/);
+    }
   });
 });
