@@ -1,5 +1,5 @@
 import { formatDuration } from "../../core/duration.ts";
-import { NotFoundError } from "../../core/errors.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { priorityName } from "../../core/priority.ts";
 import type { AgentRun, DependencyInfo, Task, TaskEvent } from "../../core/task.ts";
@@ -25,10 +25,14 @@ export function makeTaskCommand(env: CommandEnv): CommandSpec {
     ],
     async run(parsed) {
       const ref = String(parsed.args["id"]);
-      const eventLimit = Math.max(
-        0,
-        Math.min(10_000, Number.parseInt(requiredOption(parsed, "events"), 10) || 50),
-      );
+      const eventsText = requiredOption(parsed, "events");
+      const eventLimit = Number(eventsText);
+      if (!/^\d+$/.test(eventsText) || eventLimit > 10_000) {
+        throw new UsageError(
+          `invalid --events '${eventsText}'`,
+          "give a whole number from 0 to 10000",
+        );
+      }
       const config = configFrom(globalsOf(parsed));
       const detail: TaskDetail = await withQueue(config, { create: false }, async (queue) => {
         if (!queue)
