@@ -99,4 +99,31 @@ export interface AgentRun {
   exitCode: number | null;
   endReason: string | null;
   outputPath: string | null;
+  /** The `orchestrate run` process that owns the agent (`host:pid:random`). */
+  runId: string | null;
+  lastActivityAt: number | null;
+  /** A one-line summary of the agent's latest event, for live views. */
+  lastActivity: string | null;
+  rawPath: string | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  sessionId: string | null;
 }
+
+/** Fields of an agent run that change while it lives and when it ends. */
+export type AgentRunPatch = Partial<
+  Pick<
+    AgentRun,
+    | "pid"
+    | "endedAt"
+    | "exitCode"
+    | "endReason"
+    | "lastActivityAt"
+    | "lastActivity"
+    | "costUsd"
+    | "inputTokens"
+    | "outputTokens"
+    | "sessionId"
+  >
+>;

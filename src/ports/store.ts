@@ -1,5 +1,6 @@
 import type {
   AgentRun,
+  AgentRunPatch,
   DependencyInfo,
   NewTask,
   Task,
@@ -61,6 +62,12 @@ export interface Store {
   /** Agent processes without an end time (possibly from other machines). */
   runningAgents(): Promise<AgentRun[]>;
   agentRunsFor(taskId: string): Promise<AgentRun[]>;
+  /** Records a spawned agent (with a `agent:started` event). */
+  insertAgentRun(run: AgentRun): Promise<void>;
+  /** Updates a live agent run; setting `endedAt` also records an `agent:ended` event. */
+  updateAgentRun(id: string, patch: AgentRunPatch, now: number): Promise<void>;
+  /** Agent runs whose id starts with `prefix` (at most `limit`). */
+  findAgentRuns(prefix: string, limit: number): Promise<AgentRun[]>;
 
   /**
    * Terminal tasks last updated before `before`, except those an unfinished task still depends on
