@@ -5,7 +5,6 @@ import { type CommandSpec, type ProgramSpec, parseCommandLine } from "./commandL
 
 const submit: CommandSpec = {
   name: "submit",
-  summary: "Submit",
   args: [{ name: "description", description: "what", variadic: true }],
   options: [
     { name: "priority", short: "p", value: "<level>", description: "p", default: "normal" },
@@ -16,7 +15,6 @@ const submit: CommandSpec = {
 };
 const task: CommandSpec = {
   name: "task",
-  summary: "Show",
   args: [{ name: "id", description: "id" }],
   options: [],
   run: async () => {},
@@ -28,12 +26,15 @@ const program: ProgramSpec = {
     { name: "base-dir", value: "<dir>", description: "b" },
     { name: "debug", description: "d" },
   ],
-  commands: [submit, task],
+  commands: [
+    { name: "submit", summary: "Submit", load: async () => submit },
+    { name: "task", summary: "Show", load: async () => task },
+  ],
 };
 
 describe("parseCommandLine", () => {
-  it("parses arguments, defaults, repeated and comma-separated options, and globals anywhere", () => {
-    const result = parseCommandLine(program, [
+  it("parses arguments, defaults, repeated and comma-separated options, and globals anywhere", async () => {
+    const result = await parseCommandLine(program, [
       "--base-dir",
       "/x",
       "submit",
@@ -58,20 +59,20 @@ describe("parseCommandLine", () => {
     });
   });
 
-  it("answers help and version requests", () => {
-    assert.equal(parseCommandLine(program, []).kind, "help");
-    assert.equal(parseCommandLine(program, ["--version"]).kind, "version");
-    const help = parseCommandLine(program, ["submit", "--help"]);
+  it("answers help and version requests", async () => {
+    assert.equal((await parseCommandLine(program, [])).kind, "help");
+    assert.equal((await parseCommandLine(program, ["--version"])).kind, "version");
+    const help = await parseCommandLine(program, ["submit", "--help"]);
     assert.equal(help.kind, "help");
     if (help.kind === "help") {
       assert.match(help.text, /Usage: orchestrate submit \[options\] <description\.\.\.>/);
       assert.match(help.text, /--priority <level>\s+p \(default: normal\)/);
     }
-    const topic = parseCommandLine(program, ["help", "task"]);
+    const topic = await parseCommandLine(program, ["help", "task"]);
     assert.ok(topic.kind === "help" && topic.text.includes("orchestrate task <id>"));
   });
 
-  it("turns every mistake into a usage error with a hint", () => {
+  it("turns every mistake into a usage error with a hint", async () => {
     const cases: [string[], RegExp, RegExp?][] = [
       [["stauts"], /unknown command 'stauts'/],
       [["sbumit", "x"], /unknown command/, /did you mean 'submit'/],
@@ -84,8 +85,8 @@ describe("parseCommandLine", () => {
       [["--debug"], /no command/],
     ];
     for (const [argv, message, hint] of cases) {
-      assert.throws(
-        () => parseCommandLine(program, argv),
+      await assert.rejects(
+        parseCommandLine(program, argv),
         (e: unknown) =>
           e instanceof UsageError &&
           message.test(e.message) &&

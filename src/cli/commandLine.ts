@@ -37,12 +37,21 @@ export interface ParsedCommand {
 
 export interface CommandSpec {
   name: string;
-  summary: string;
   /** Extra paragraphs for `--help` after the option list. */
   details?: string;
   args: readonly ArgumentSpec[];
   options: readonly OptionSpec[];
   run(parsed: ParsedCommand): Promise<void>;
+}
+
+/**
+ * A command as the program lists it: its name and summary, and a loader for the rest. Commands are
+ * loaded only when used, so that `orchestrate submit` does not pay for loading `run`'s agent machinery.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<CommandSpec>;
 }
 
 /** What the command line asked for: a command to run, or help or the version to print. */
@@ -55,19 +64,25 @@ export interface ProgramSpec {
   name: string;
   summary: string;
   globalOptions: readonly OptionSpec[];
-  commands: readonly CommandSpec[];
+  commands: readonly CommandEntry[];
 }
 
 const HELP: OptionSpec = { name: "help", short: "h", description: "show help for the command" };
 
 /** Parses `argv` (without the node and script paths) against the program. Throws UsageError on bad input. */
-export function parseCommandLine(program: ProgramSpec, argv: readonly string[]): Invocation {
+export async function parseCommandLine(
+  program: ProgramSpec,
+  argv: readonly string[],
+): Promise<Invocation> {
   const commandIndex = findCommandIndex(program, argv);
   const name = commandIndex >= 0 ? argv[commandIndex] : undefined;
   const rest = argv.filter((_, i) => i !== commandIndex);
   if (name === undefined || name === "help") {
     const topic = name === "help" ? rest.find((a) => !a.startsWith("-")) : undefined;
-    if (topic) return { kind: "help", text: commandHelp(program, findCommand(program, topic)) };
+    if (topic) {
+      const entry = findCommand(program, topic);
+      return { kind: "help", text: commandHelp(program, entry, await entry.load()) };
+    }
     if (rest.includes("-V") || rest.includes("--version")) return { kind: "version" };
     if (name === "help" || rest.length === 0 || rest.includes("-h") || rest.includes("--help")) {
       return { kind: "help", text: programHelp(program) };
@@ -75,9 +90,11 @@ export function parseCommandLine(program: ProgramSpec, argv: readonly string[]):
     parseOptions(program.globalOptions, rest, "orchestrate");
     throw new UsageError("no command given", "run 'orchestrate --help' to see the commands");
   }
-  const command = findCommand(program, name);
-  if (rest.includes("-h") || rest.includes("--help"))
-    return { kind: "help", text: commandHelp(program, command) };
+  const entry = findCommand(program, name);
+  const command = await entry.load();
+  if (rest.includes("-h") || rest.includes("--help")) {
+    return { kind: "help", text: commandHelp(program, entry, command) };
+  }
   const { values, positionals } = parseOptions(
     [...program.globalOptions, ...command.options],
     rest,
@@ -110,7 +127,7 @@ function findCommandIndex(program: ProgramSpec, argv: readonly string[]): number
   return -1;
 }
 
-function findCommand(program: ProgramSpec, name: string): CommandSpec {
+function findCommand(program: ProgramSpec, name: string): CommandEntry {
   const command = program.commands.find((c) => c.name === name);
   if (command) return command;
   const suggestion = closestMatch(
@@ -238,8 +255,8 @@ function optionLines(specs: readonly OptionSpec[]): string[] {
   });
 }
 
-function commandHelp(program: ProgramSpec, command: CommandSpec): string {
-  const lines = [`Usage: ${usageLine(command)}`, "", command.summary];
+function commandHelp(program: ProgramSpec, entry: CommandEntry, command: CommandSpec): string {
+  const lines = [`Usage: ${usageLine(command)}`, "", entry.summary];
   if (command.args.length > 0) {
     lines.push("", "Arguments:");
     const width = Math.max(...command.args.map((a) => a.name.length));
@@ -262,8 +279,10 @@ function programHelp(program: ProgramSpec): string {
     ...program.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Global options:",
-    ...optionLines(program.globalOptions),
-    "  -V, --version  print the version",
-    "  -h, --help     show help (also: orchestrate <command> --help)",
+    ...optionLines([
+      ...program.globalOptions,
+      { name: "version", short: "V", description: "print the version" },
+      { name: "help", short: "h", description: "show help (also: orchestrate <command> --help)" },
+    ]),
   ].join("\n")}\n`;
 }

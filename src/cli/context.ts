@@ -6,6 +6,7 @@ import { TaskQueue } from "../core/taskQueue.ts";
 /** Options every command accepts (defined on the root program). */
 export interface GlobalOptions {
   baseDir?: string;
+  maxAgents?: string;
   busyTimeout?: string;
   debug?: boolean;
 }
@@ -15,6 +16,7 @@ export function configFrom(globals: GlobalOptions): Config {
   const flags: ConfigFlags = {};
   if (globals.baseDir !== undefined) flags.baseDir = globals.baseDir;
   if (globals.busyTimeout !== undefined) flags.busyTimeoutMs = globals.busyTimeout;
+  if (globals.maxAgents !== undefined) flags.maxAgents = globals.maxAgents;
   return loadConfig({ env: process.env, cwd: process.cwd(), flags });
 }
 
@@ -25,13 +27,17 @@ export function configFrom(globals: GlobalOptions): Config {
  */
 export async function withQueue<T>(
   config: Config,
-  options: { create: boolean },
+  options: { create: boolean; leaseMs?: number },
   fn: (queue: TaskQueue | null) => Promise<T>,
 ): Promise<T> {
   if (!options.create && !existsSync(config.dbPath)) return fn(null);
   const store = openSqliteStore({ path: config.dbPath, busyTimeoutMs: config.busyTimeoutMs });
   try {
-    return await fn(new TaskQueue({ store }));
+    return await fn(
+      new TaskQueue(
+        options.leaseMs === undefined ? { store } : { store, leaseMs: options.leaseMs },
+      ),
+    );
   } finally {
     await store.close();
   }

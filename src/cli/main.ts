@@ -1,13 +1,12 @@
 import { readFileSync } from "node:fs";
 import { ExitCode, isOrchestrateError } from "../core/errors.ts";
 import type { CommandEnv } from "./commandEnv.ts";
-import { type OptionSpec, type ProgramSpec, parseCommandLine } from "./commandLine.ts";
-import { makeCleanupCommand } from "./commands/cleanup.ts";
-import { makeConfigCommand } from "./commands/config.ts";
-import { makeCancelCommand, makeRetryCommand } from "./commands/retry.ts";
-import { makeStatusCommand } from "./commands/status.ts";
-import { makeSubmitCommand } from "./commands/submit.ts";
-import { makeTaskCommand } from "./commands/task.ts";
+import {
+  type CommandEntry,
+  type OptionSpec,
+  type ProgramSpec,
+  parseCommandLine,
+} from "./commandLine.ts";
 import { type Output, paint, processOutput } from "./output.ts";
 
 const GLOBAL_OPTIONS: readonly OptionSpec[] = [
@@ -26,21 +25,75 @@ const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "debug", description: "show stack traces with errors" },
 ];
 
-/** The whole command tree. Separate from `main` so tests can run commands in-process. */
+/**
+ * The command tree. Each command's module is imported only when that command runs (or its help is
+ * asked for): `submit` and `status` start without loading the agent runtime.
+ */
 export function makeProgram(env: CommandEnv): ProgramSpec {
+  const entry = (name: string, summary: string, load: CommandEntry["load"]): CommandEntry => ({
+    name,
+    summary,
+    load,
+  });
   return {
     name: "orchestrate",
     summary:
       "Plan a goal, queue specialist tasks durably, and run AI coding agents on them in parallel.",
     globalOptions: GLOBAL_OPTIONS,
     commands: [
-      makeSubmitCommand(env),
-      makeStatusCommand(env),
-      makeTaskCommand(env),
-      makeRetryCommand(env),
-      makeCancelCommand(env),
-      makeCleanupCommand(env),
-      makeConfigCommand(env),
+      entry("submit", "Submit a task to the queue and print its id", async () =>
+        (await import("./commands/submit.ts")).makeSubmitCommand(env),
+      ),
+      entry(
+        "status",
+        "Show the queue: counts per status, blocked tasks, recent tasks and running agents",
+        async () => (await import("./commands/status.ts")).makeStatusCommand(env),
+      ),
+      entry(
+        "task",
+        "Show one task: fields, dependencies both ways, attempts, events, output and error",
+        async () => (await import("./commands/task.ts")).makeTaskCommand(env),
+      ),
+      entry(
+        "retry",
+        "Send a failed or cancelled task back to the queue with a fresh set of attempts",
+        async () => (await import("./commands/retry.ts")).makeRetryCommand(env),
+      ),
+      entry(
+        "cancel",
+        "Cancel a task that has not finished; tasks depending on it stay blocked until it is retried",
+        async () => (await import("./commands/retry.ts")).makeCancelCommand(env),
+      ),
+      entry(
+        "run",
+        "Run queued tasks with real agents, up to MAX_AGENTS at once, until nothing is left to run",
+        async () => (await import("./commands/run.ts")).makeRunCommand(env),
+      ),
+      entry(
+        "agents",
+        "List running agents (from any terminal); --backends shows which agent CLIs can run",
+        async () => (await import("./commands/agents.ts")).makeAgentsCommand(env),
+      ),
+      entry(
+        "kill",
+        "End a running agent and every process it started; its task is marked failed",
+        async () => (await import("./commands/kill.ts")).makeKillCommand(env),
+      ),
+      entry(
+        "demo",
+        "Queue a small plan of dependent tasks and run it (simulated agent without an agent CLI)",
+        async () => (await import("./commands/demo.ts")).makeDemoCommand(env),
+      ),
+      entry(
+        "cleanup",
+        "Remove completed, failed and cancelled tasks older than a cutoff, with their files",
+        async () => (await import("./commands/cleanup.ts")).makeCleanupCommand(env),
+      ),
+      entry(
+        "config",
+        "Show the effective configuration and where each value comes from (secrets redacted)",
+        async () => (await import("./commands/config.ts")).makeConfigCommand(env),
+      ),
     ],
   };
 }
@@ -57,7 +110,7 @@ export async function main(
   const args = argv.slice(2);
   const flags = { debug: args.includes("--debug"), json: args.includes("--json") };
   try {
-    const invocation = parseCommandLine(makeProgram(env), args);
+    const invocation = await parseCommandLine(makeProgram(env), args);
     switch (invocation.kind) {
       case "help":
         output.out.write(invocation.text);

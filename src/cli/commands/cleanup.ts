@@ -10,8 +10,6 @@ import { printJson, println, truncate } from "../output.ts";
 export function makeCleanupCommand(env: CommandEnv): CommandSpec {
   return {
     name: "cleanup",
-    summary:
-      "Remove completed, failed and cancelled tasks older than a cutoff, with their output files",
     args: [],
     options: [
       {

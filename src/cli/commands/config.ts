@@ -8,7 +8,6 @@ import { paint, printJson, table } from "../output.ts";
 export function makeConfigCommand(env: CommandEnv): CommandSpec {
   return {
     name: "config",
-    summary: "Show the effective configuration and where each value comes from (secrets redacted)",
     args: [],
     options: [{ name: "json", description: "print the configuration as JSON" }],
     async run(parsed) {

@@ -10,7 +10,6 @@ import { printJson, println } from "../output.ts";
 export function makeRetryCommand(env: CommandEnv): CommandSpec {
   return makeTaskChangeCommand(env, {
     name: "retry",
-    description: "Send a failed or cancelled task back to the queue with a fresh set of attempts",
     apply: (queue, ref) => queue.retry(ref),
     done: (task) => `Requeued ${task.id}; its dependents can run once it completes`,
   });
@@ -20,8 +19,6 @@ export function makeRetryCommand(env: CommandEnv): CommandSpec {
 export function makeCancelCommand(env: CommandEnv): CommandSpec {
   return makeTaskChangeCommand(env, {
     name: "cancel",
-    description:
-      "Cancel a task that has not finished; tasks depending on it stay blocked until it is retried",
     apply: (queue, ref) => queue.cancel(ref),
     done: (task) => `Cancelled ${task.id}`,
   });
@@ -31,14 +28,12 @@ function makeTaskChangeCommand(
   env: CommandEnv,
   spec: {
     name: string;
-    description: string;
     apply: (queue: TaskQueue, ref: string) => Promise<Task>;
     done: (task: Task) => string;
   },
 ): CommandSpec {
   return {
     name: spec.name,
-    summary: spec.description,
     args: [{ name: "id", description: "task id or a unique prefix of it" }],
     options: [{ name: "json", description: "print the updated task as JSON" }],
     async run(parsed) {

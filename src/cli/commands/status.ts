@@ -13,7 +13,6 @@ import { formatAge, paint, printJson, statusStyle, table } from "../output.ts";
 export function makeStatusCommand(env: CommandEnv): CommandSpec {
   return {
     name: "status",
-    summary: "Show the queue: counts per status, blocked tasks, recent tasks and running agents",
     args: [],
     options: [
       { name: "watch", short: "w", description: "refresh in place until Ctrl-C" },

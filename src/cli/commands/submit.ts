@@ -1,4 +1,5 @@
 import { AUTO_AGENT_TYPE, agentTypeNames, resolveAgentType } from "../../core/agentTypes.ts";
+import { resolveBackendName } from "../../core/backendNames.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import { PRIORITIES, parsePriority, priorityName } from "../../core/priority.ts";
@@ -19,7 +20,6 @@ import { printJson, println } from "../output.ts";
 export function makeSubmitCommand(env: CommandEnv): CommandSpec {
   return {
     name: "submit",
-    summary: "Submit a task to the queue and print its id",
     args: [
       {
         name: "description",
@@ -63,6 +63,13 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         default: String(DEFAULT_MAX_ATTEMPTS),
       },
       {
+        name: "backend",
+        short: "b",
+        value: "<name>",
+        description:
+          "run this task with this backend (claude, codex, gemini) instead of the run's choice",
+      },
+      {
         name: "timeout",
         short: "t",
         value: "<duration>",
@@ -94,6 +101,8 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
       const timeout = stringOption(parsed, "timeout");
       const timeoutMs = timeout === undefined ? null : parseDuration(timeout, "--timeout", "s");
       const dependsOn = listOption(parsed, "dependsOn");
+      const backendName = stringOption(parsed, "backend");
+      const backend = backendName === undefined ? null : resolveBackendName(backendName);
       const config = configFrom(globalsOf(parsed));
       const task = await withQueue(config, { create: true }, async (queue) => {
         if (!queue) throw new Error("queue not opened");
@@ -105,6 +114,7 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
           dependsOn,
           maxAttempts,
           timeoutMs,
+          backend,
         });
       });
       if (flag(parsed, "json")) return printJson(env.output, task);

@@ -12,7 +12,6 @@ import { formatTime, paint, printJson, statusStyle } from "../output.ts";
 export function makeTaskCommand(env: CommandEnv): CommandSpec {
   return {
     name: "task",
-    summary: "Show one task: fields, dependencies both ways, attempts, events, output and error",
     args: [{ name: "id", description: "task id or a unique prefix of it" }],
     options: [
       {
