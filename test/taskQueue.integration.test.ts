@@ -451,3 +451,41 @@ describe("SQLite schema and files", () => {
     }
   });
 });
+
+describe("task counts", () => {
+  it("stay equal to a full count through every kind of change", async () => {
+    const t = makeTempQueue({ leaseMs: 1_000 });
+    try {
+      const tasks = await t.queue.addMany(
+        Array.from({ length: 12 }, (_, i) => ({ description: `t${i}`, maxAttempts: 1 })),
+      );
+      for (let i = 0; i < 8; i++) await t.queue.next("w");
+      await t.queue.start(tasks[0]?.id ?? "", "w", "a");
+      await t.queue.complete(tasks[0]?.id ?? "", "ok");
+      await t.queue.fail(tasks[1]?.id ?? "", "bad", { workerId: "w" });
+      await t.queue.cancel(tasks[2]?.id ?? "");
+      await t.queue.retry(tasks[2]?.id ?? "");
+      t.advance(5_000);
+      await t.queue.reapExpired();
+      await t.store.deleteTasks([tasks[0]?.id ?? "", tasks[11]?.id ?? ""]);
+      const full = Object.fromEntries(
+        (
+          t.store.db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
+            status: string;
+            n: number;
+          }[]
+        ).map((r) => [r.status, r.n]),
+      );
+      const counted = Object.fromEntries(
+        Object.entries(await t.store.countByStatus()).filter(([, n]) => n !== 0),
+      );
+      assert.deepEqual(counted, full);
+      assert.equal(
+        Object.values(counted).reduce((a, b) => a + b, 0),
+        10,
+      );
+    } finally {
+      await t.dispose();
+    }
+  });
+});
