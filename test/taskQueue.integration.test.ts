@@ -489,3 +489,26 @@ describe("task counts", () => {
     }
   });
 });
+
+describe("completeAndNext", () => {
+  it("completes a task and claims the next in one transaction, and refuses a task the worker lost", async () => {
+    const t = makeTempQueue({ leaseMs: 1_000 });
+    try {
+      const [a, b] = await t.queue.addMany([{ description: "a" }, { description: "b" }]);
+      await t.queue.next(W1);
+      const step = await t.queue.completeAndNext(a?.id ?? "", "done a", { workerId: W1 });
+      assert.equal(step.completed.status, "completed");
+      assert.equal(step.next?.id, b?.id);
+      assert.equal(step.next?.workerId, W1);
+      const last = await t.queue.completeAndNext(b?.id ?? "", "done b", { workerId: W1 });
+      assert.equal(last.next, null);
+      await assert.rejects(
+        t.queue.completeAndNext(b?.id ?? "", "again", { workerId: W1 }),
+        ConflictError,
+      );
+      assert.equal((await t.store.countByStatus()).completed, 2);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

@@ -37,6 +37,15 @@ export interface Store {
   /** Applies one guarded state change and records its event; `null` when the guard did not match. */
   transitionTask(transition: TaskTransition): Promise<Task | null>;
 
+  /**
+   * A transition and, if it applied, a claim, in one transaction: a worker finishing a task and taking
+   * the next pays for one commit instead of two.
+   */
+  transitionAndClaim(
+    transition: TaskTransition,
+    request: ClaimRequest,
+  ): Promise<{ task: Task | null; next: Task | null }>;
+
   /** Extends the lease of a task still held by `workerId`; false when the worker lost it. */
   renewLease(
     taskId: string,

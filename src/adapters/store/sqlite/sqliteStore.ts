@@ -249,29 +249,47 @@ export class SqliteStore implements Store {
   }
 
   async claimTask(request: ClaimRequest): Promise<Task | null> {
-    return this.#write(() => {
-      // One statement picks and takes the task, so no other process can take it between the two.
-      // The subquery walks the partial index tasks_claimable in claim order and stops at the first
-      // task whose backoff is over. INDEXED BY, because without statistics the planner picks
-      // tasks_status and sorts every pending task on each claim (measured: 6 ms a claim at 20k tasks).
-      const row = this.#stmt(`UPDATE tasks
-          SET status = 'assigned', attempts = attempts + 1, worker_id = :worker, assigned_to = :worker,
-              assigned_at = :now, lease_expires_at = :lease, updated_at = :now
-        WHERE id = (SELECT id FROM tasks INDEXED BY tasks_claimable
-                     WHERE status = 'pending' AND unmet_deps = 0 AND run_after <= :now
-                     ORDER BY priority DESC, created_at, rowid LIMIT 1)
-        RETURNING *`).get({
-        worker: request.workerId,
-        now: request.now,
-        lease: request.now + request.leaseMs,
-      }) as DbTask | undefined;
-      if (!row) return null;
-      this.#event(request.now, "task:claimed", row.id, request.workerId, { attempt: row.attempts });
-      return toTask(row);
-    });
+    return this.#write(() => this.#claim(request));
   }
 
   async transitionTask(t: TaskTransition): Promise<Task | null> {
+    return this.#write(() => this.#transition(t));
+  }
+
+  async transitionAndClaim(
+    t: TaskTransition,
+    request: ClaimRequest,
+  ): Promise<{ task: Task | null; next: Task | null }> {
+    return this.#write(() => {
+      const task = this.#transition(t);
+      return { task, next: task ? this.#claim(request) : null };
+    });
+  }
+
+  /** The claim, inside a write transaction. */
+  #claim(request: ClaimRequest): Task | null {
+    // One statement picks and takes the task, so no other process can take it between the two.
+    // The subquery walks the partial index tasks_claimable in claim order and stops at the first
+    // task whose backoff is over. INDEXED BY, because without statistics the planner picks
+    // tasks_status and sorts every pending task on each claim (measured: 6 ms a claim at 20k tasks).
+    const row = this.#stmt(`UPDATE tasks
+        SET status = 'assigned', attempts = attempts + 1, worker_id = :worker, assigned_to = :worker,
+            assigned_at = :now, lease_expires_at = :lease, updated_at = :now
+      WHERE id = (SELECT id FROM tasks INDEXED BY tasks_claimable
+                   WHERE status = 'pending' AND unmet_deps = 0 AND run_after <= :now
+                   ORDER BY priority DESC, created_at, rowid LIMIT 1)
+      RETURNING *`).get({
+      worker: request.workerId,
+      now: request.now,
+      lease: request.now + request.leaseMs,
+    }) as DbTask | undefined;
+    if (!row) return null;
+    this.#event(request.now, "task:claimed", row.id, request.workerId, { attempt: row.attempts });
+    return toTask(row);
+  }
+
+  /** A guarded transition, inside a write transaction; null when the guard did not match. */
+  #transition(t: TaskTransition): Task | null {
     if (t.from.length === 0) return null;
     const patch = t.patch ?? {};
     const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
@@ -289,24 +307,22 @@ export class SqliteStore implements Store {
     if (t.workerId !== undefined) params["guardWorker"] = t.workerId;
     if (t.leaseExpiredBefore !== undefined) params["guardLease"] = t.leaseExpiredBefore;
 
-    return this.#write(() => {
-      const row = this.#stmt(sql).get(params) as DbTask | undefined;
-      if (!row) return null;
-      if (t.to === "completed") {
-        // Dependents keep a count of unfinished dependencies so the claim needs no join.
-        this.#stmt(`UPDATE tasks SET unmet_deps = unmet_deps - 1, updated_at = ?
-            WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)`).run(
-          t.now,
-          row.id,
-        );
-      }
-      this.#event(t.now, t.event.kind, row.id, t.workerId ?? row.worker_id, {
-        from: t.from.length === 1 ? t.from[0] : undefined,
-        to: t.to,
-        ...t.event.data,
-      });
-      return toTask(row);
+    const row = this.#stmt(sql).get(params) as DbTask | undefined;
+    if (!row) return null;
+    if (t.to === "completed") {
+      // Dependents keep a count of unfinished dependencies so the claim needs no join.
+      this.#stmt(`UPDATE tasks SET unmet_deps = unmet_deps - 1, updated_at = ?
+          WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)`).run(
+        t.now,
+        row.id,
+      );
+    }
+    this.#event(t.now, t.event.kind, row.id, t.workerId ?? row.worker_id, {
+      from: t.from.length === 1 ? t.from[0] : undefined,
+      to: t.to,
+      ...t.event.data,
     });
+    return toTask(row);
   }
 
   async renewLease(
