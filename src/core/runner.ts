@@ -132,10 +132,10 @@ export class Runner {
   /** Whether waiting could still yield work: retries in backoff, tasks other workers hold, or --follow. */
   async #workMayAppear(): Promise<boolean> {
     if (this.options.follow) return true;
-    const counts = await this.options.queue.store.countByStatus();
+    const store = this.options.queue.store;
+    const counts = await store.countByStatus();
     if (counts.assigned + counts.in_progress > 0) return true;
-    const pending = await this.options.queue.store.listTasks({ status: "pending", limit: 1000 });
-    return pending.some((t) => t.unmetDependencies === 0);
+    return (await store.nextClaimableAt()) !== null;
   }
 
   async #start(task: Task): Promise<void> {

@@ -54,6 +54,12 @@ export interface Store {
     now: number,
   ): Promise<boolean>;
 
+  /**
+   * The earliest time a pending task whose dependencies are complete may be claimed (its retry backoff),
+   * or null when there is none: tells a runner whether waiting can still yield work.
+   */
+  nextClaimableAt(): Promise<number | null>;
+
   /** Leased tasks whose lease ran out before `now`, oldest first. */
   expiredLeases(now: number, limit: number): Promise<Task[]>;
 

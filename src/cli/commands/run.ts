@@ -149,6 +149,7 @@ export async function runQueue(
     const [runHost, pid] = id.split(":");
     return id === runId || runHost !== host || isAlive(Number(pid));
   });
+  await closeOrphanedAgentRuns(queue, host);
   const watchdog = startWatchdog(runId, graceMs);
   const tty = Boolean(env.output.out.isTTY);
   const log = (line: string) => {
@@ -208,6 +209,20 @@ export async function runQueue(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     watchdog.stop();
+  }
+}
+
+/**
+ * Agent runs of this host whose `run` process is gone never got an end time (the run was killed); they
+ * would show as running forever. Their processes were ended by the watchdog or the sweep above.
+ */
+async function closeOrphanedAgentRuns(queue: TaskQueue, host: string): Promise<void> {
+  const now = Date.now();
+  for (const run of await queue.store.runningAgents()) {
+    const [runHost, pid] = (run.runId ?? "").split(":");
+    if (runHost === host && pid && !isAlive(Number(pid))) {
+      await queue.store.updateAgentRun(run.id, { endedAt: now, endReason: "orphaned" }, now);
+    }
   }
 }
 

@@ -343,6 +343,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  async nextClaimableAt(): Promise<number | null> {
+    return this.#read(() => {
+      const row = this.#stmt(`SELECT MIN(run_after) AS at FROM tasks INDEXED BY tasks_claimable
+          WHERE status = 'pending' AND unmet_deps = 0`).get() as { at: number | null };
+      return row.at === null ? null : Number(row.at);
+    });
+  }
+
   async expiredLeases(now: number, limit: number): Promise<Task[]> {
     return this.#read(() =>
       (
