@@ -1,4 +1,3 @@
-import { makeSimulatedBackend } from "../../adapters/backends/simulatedBackend.ts";
 import { ConflictError } from "../../core/errors.ts";
 import { randomHex } from "../../core/ids.ts";
 import type { SubmitInput } from "../../core/taskQueue.ts";
@@ -91,7 +90,6 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
             out,
           ),
         );
-        backends.set("simulated", makeSimulatedBackend());
       } else {
         println(
           env.output,

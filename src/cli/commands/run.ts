@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { makeBuiltinBackends } from "../../adapters/backends/index.ts";
+import { makeSimulatedBackend } from "../../adapters/backends/simulatedBackend.ts";
 import { killProcessTree } from "../../adapters/process/killTree.ts";
 import { isAlive } from "../../adapters/process/processTable.ts";
 import { startWatchdog, sweepOrphans } from "../../adapters/process/watchdog.ts";
@@ -23,9 +24,14 @@ export const BACKEND_ORDER = ["claude", "codex", "gemini"] as const;
 
 const DEFAULT_TIMEOUT = "30m";
 
-/** The backends this installation knows, by name. */
+/**
+ * The backends this installation knows, by name: the agent CLIs, and the simulated agent (chosen only
+ * when asked for by name: `submit --backend simulated`, `run --backend simulated`, or the demo).
+ */
 export function backendRegistry(): Map<string, AgentBackend> {
-  return makeBuiltinBackends();
+  const backends = makeBuiltinBackends();
+  backends.set("simulated", makeSimulatedBackend());
+  return backends;
 }
 
 /** Adapts the process adapter to the spawner's KillTree. */
