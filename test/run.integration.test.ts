@@ -119,6 +119,29 @@ async function waitFor(
 }
 
 describe("orchestrate run with fake agent CLIs", () => {
+  it("refuses to start, leaving tasks pending, when a waiting task needs an agent CLI and none is installed", async () => {
+    const box = makeBox();
+    box.env["PATH"] = (box.env["PATH"] ?? "")
+      .split(delimiter)
+      .filter((d) => d !== FAKES)
+      .join(delimiter);
+    const simulated = await submit(box, "Runs without a CLI", "--backend", "simulated");
+    const needsCli = await submit(box, "Needs a real agent");
+    const refused = await orchestrate(box, ["run"]);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /no agent CLI is installed/);
+    const statusOf = (id: string) =>
+      (db(box).prepare("SELECT status FROM tasks WHERE id = ?").get(id) as { status: string })
+        .status;
+    assert.equal(statusOf(simulated), "pending");
+    assert.equal(statusOf(needsCli), "pending");
+    const cancelled = await orchestrate(box, ["cancel", needsCli]);
+    assert.equal(cancelled.code, 0);
+    const ran = await orchestrate(box, ["run"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(statusOf(simulated), "completed");
+  });
+
   it("respects and reaches MAX_AGENTS", async () => {
     const box = makeBox({ FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP_MS: "700" });
     for (let i = 0; i < 6; i++) await submit(box, `Task number ${i}`);

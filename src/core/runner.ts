@@ -7,8 +7,13 @@ import { buildTaskPrompt, type PriorWork } from "./promptBuilder.ts";
 import type { Task } from "./task.ts";
 import type { TaskQueue } from "./taskQueue.ts";
 
-/** Chooses the backend for a task; throws (with a reason) when none can run it. */
-export type BackendResolver = (task: Task, agentType: string) => AgentBackend;
+/**
+ * Chooses the backend for a task; throws (with a reason) when none can run it. `check`, when present,
+ * refuses a whole run up front (before anything is claimed) when waiting tasks could not run.
+ */
+export type BackendResolver = ((task: Task, agentType: string) => AgentBackend) & {
+  check?: (queue: TaskQueue) => Promise<void>;
+};
 
 export interface RunnerOptions {
   queue: TaskQueue;

@@ -129,13 +129,24 @@ export function makeResolver(
   const fallback = BACKEND_ORDER.map((n) => backends.get(n)).find(
     (b) => b?.availability(environment).available,
   );
-  if (!forced && !fallback) {
-    throw new ConfigError(
+  const noCli = () =>
+    new ConfigError(
       "no agent CLI is installed: none of claude, codex or gemini is on PATH",
       "install one (npm install -g @anthropic-ai/claude-code, @openai/codex or @google/gemini-cli), or try 'orchestrate demo'",
     );
-  }
-  return (task) => usable(task.backend ?? forced ?? fallback?.name ?? "claude");
+  const resolver: BackendResolver = (task) => {
+    const name = task.backend ?? forced ?? fallback?.name;
+    if (!name) throw noCli();
+    return usable(name);
+  };
+  // Refuse up front, before any task is claimed, when a waiting task would need a CLI that is missing:
+  // failing those tasks one by one would only make the user retry them after installing one.
+  resolver.check = async (queue) => {
+    if (forced || fallback) return;
+    const pending = await queue.list({ status: "pending", limit: 1_000 });
+    if (pending.some((t) => t.backend === null)) throw noCli();
+  };
+  return resolver;
 }
 
 /** Runs the queue to completion with a live view; shared by `run` and `demo`. */
@@ -146,6 +157,7 @@ export async function runQueue(
   resolveBackend: BackendResolver,
   options: { follow: boolean; timeoutMs: number },
 ): Promise<RunSummary> {
+  await resolveBackend.check?.(queue);
   const host = hostname();
   const workerId = newWorkerId(host, process.pid);
   const runId = workerId;
