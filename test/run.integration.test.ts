@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -140,6 +140,65 @@ describe("orchestrate run with fake agent CLIs", () => {
     const ran = await orchestrate(box, ["run"]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(statusOf(simulated), "completed");
+  });
+
+  it("runs a custom CLI and a custom agent type declared in agents.json", async () => {
+    const box = makeBox();
+    mkdirSync(box.base, { recursive: true });
+    writeFileSync(
+      join(box.base, "agents.json"),
+      JSON.stringify({
+        agentTypes: {
+          "security-reviewer": {
+            description: "Reviews code for vulnerabilities",
+            keywords: ["security"],
+            systemPrompt:
+              "You are a security reviewer. Look for injection, auth and secrets problems.",
+            backend: "echoer",
+          },
+        },
+        backends: {
+          echoer: {
+            binary: process.execPath,
+            args: [
+              "-e",
+              "console.log('echoer saw: ' + process.argv[1].split('\\n')[2])",
+              "{prompt}",
+            ],
+            outputFormat: "text",
+          },
+        },
+      }),
+    );
+    const task = await submit(box, "Do a security review of the login code");
+    const result = await orchestrate(box, ["run"]);
+    assert.equal(result.code, 0, result.stderr);
+    const row = db(box)
+      .prepare("SELECT status, output, agent_type FROM tasks WHERE id = ?")
+      .get(task) as {
+      status: string;
+      output: string;
+    };
+    assert.equal(row.status, "completed");
+    assert.match(row.output, /echoer saw: Do a security review of the login code/);
+    const run = db(box).prepare("SELECT agent_type, backend FROM agent_runs").get() as {
+      agent_type: string;
+      backend: string;
+    };
+    assert.deepEqual({ ...run }, { agent_type: "security-reviewer", backend: "echoer" });
+    const backends = JSON.parse(
+      (await orchestrate(box, ["agents", "--backends", "--json"])).stdout,
+    ) as { name: string }[];
+    assert.ok(backends.some((b) => b.name === "echoer"));
+    const typed = await orchestrate(box, [
+      "submit",
+      "x",
+      "--agent",
+      "security-reviewer",
+      "--backend",
+      "echoer",
+    ]);
+    assert.equal(typed.code, 0, typed.stderr);
   });
 
   it("respects and reaches MAX_AGENTS", async () => {

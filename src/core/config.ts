@@ -57,6 +57,8 @@ const FLAG_NAMES: Partial<Record<ConfigKey, string>> = {
 };
 
 export const DEFAULT_BASE_DIR = ".orchestrator";
+/** The file in the base dir where users add or override agent types and declare custom CLIs. */
+export const AGENT_CONFIG_FILE = "agents.json";
 export const DEFAULT_MAX_AGENTS = 3;
 export const MAX_AGENTS_LIMIT = 256;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;

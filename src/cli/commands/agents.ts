@@ -1,12 +1,13 @@
 import { hostname } from "node:os";
 import { isAlive } from "../../adapters/process/processTable.ts";
+import { loadAgentConfig } from "../../core/agentConfig.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { AgentRun } from "../../core/task.ts";
 import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom, withQueue } from "../context.ts";
 import { paint, printJson, table } from "../output.ts";
-import { BACKEND_ORDER, backendRegistry } from "./run.ts";
+import { backendOrder, backendRegistry } from "./run.ts";
 
 /** An agent run as `agents` shows it: with whether its process is really alive (on this host). */
 export interface AgentView extends AgentRun {
@@ -28,8 +29,11 @@ export function makeAgentsCommand(env: CommandEnv): CommandSpec {
     async run(parsed) {
       const json = flag(parsed, "json");
       if (flag(parsed, "backends")) {
-        const backends = backendRegistry();
-        const rows = BACKEND_ORDER.map((name) => {
+        const agentConfig = loadAgentConfig(configFrom(globalsOf(parsed)).baseDir);
+        const backends = backendRegistry(agentConfig);
+        const order = backendOrder(agentConfig);
+        const names = [...order, ...[...backends.keys()].filter((n) => !order.includes(n))];
+        const rows = names.map((name) => {
           const backend = backends.get(name);
           const availability = backend?.availability(process.env) ?? {
             available: false,

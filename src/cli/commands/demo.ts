@@ -1,3 +1,4 @@
+import { loadAgentConfig } from "../../core/agentConfig.ts";
 import { ConflictError } from "../../core/errors.ts";
 import { randomHex } from "../../core/ids.ts";
 import type { SubmitInput } from "../../core/taskQueue.ts";
@@ -5,7 +6,7 @@ import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom, withQueue } from "../context.ts";
 import { paint, println } from "../output.ts";
-import { BACKEND_ORDER, backendRegistry, makeResolver, runQueue } from "./run.ts";
+import { backendOrder, backendRegistry, makeResolver, runQueue } from "./run.ts";
 
 /** A small, realistic plan: five specialist tasks with dependencies, two of which can run in parallel. */
 export function demoTasks(planId: string): SubmitInput[] {
@@ -63,8 +64,9 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
     ],
     async run(parsed) {
       const config = configFrom(globalsOf(parsed));
-      const backends = backendRegistry();
-      const installed = BACKEND_ORDER.filter(
+      const agentConfig = loadAgentConfig(config.baseDir);
+      const backends = backendRegistry(agentConfig);
+      const installed = backendOrder(agentConfig).filter(
         (n) => backends.get(n)?.availability(process.env).available,
       );
       const simulated = flag(parsed, "simulated") || installed.length === 0;
@@ -120,8 +122,17 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
           );
         }
         println(env.output);
-        const resolver = makeResolver(backends, simulated ? "simulated" : undefined, process.env);
-        await runQueue(env, queue, config, resolver, { follow: false, timeoutMs: 600_000 });
+        const resolver = makeResolver(
+          backends,
+          simulated ? "simulated" : undefined,
+          process.env,
+          agentConfig,
+        );
+        await runQueue(env, queue, config, resolver, {
+          follow: false,
+          timeoutMs: 600_000,
+          agentConfig,
+        });
         println(
           env.output,
           `\nSee the results: orchestrate status${config.sources.baseDir === "default" ? "" : ` --base-dir ${config.baseDir}`}, orchestrate task <id>; shared artifacts are in ${config.baseDir}/shared_artifacts`,

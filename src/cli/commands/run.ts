@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import { makeBuiltinBackends } from "../../adapters/backends/index.ts";
+import { makeBuiltinBackends, makeCustomBackend } from "../../adapters/backends/index.ts";
 import { makeSimulatedBackend } from "../../adapters/backends/simulatedBackend.ts";
 import { killProcessTree } from "../../adapters/process/killTree.ts";
 import { isAlive } from "../../adapters/process/processTable.ts";
 import { startWatchdog, sweepOrphans } from "../../adapters/process/watchdog.ts";
+import { type AgentConfig, loadAgentConfig } from "../../core/agentConfig.ts";
 import type { KillTree } from "../../core/agentSpawner.ts";
-import { BUILTIN_AGENT_TYPES } from "../../core/agentTypes.ts";
 import type { Config } from "../../core/config.ts";
 import { ContextManager } from "../../core/contextManager.ts";
 import { formatDuration, parseDuration } from "../../core/duration.ts";
@@ -28,10 +28,16 @@ const DEFAULT_TIMEOUT = "30m";
  * The backends this installation knows, by name: the agent CLIs, and the simulated agent (chosen only
  * when asked for by name: `submit --backend simulated`, `run --backend simulated`, or the demo).
  */
-export function backendRegistry(): Map<string, AgentBackend> {
+export function backendRegistry(agentConfig?: AgentConfig): Map<string, AgentBackend> {
   const backends = makeBuiltinBackends();
   backends.set("simulated", makeSimulatedBackend());
+  for (const cli of agentConfig?.customClis ?? []) backends.set(cli.name, makeCustomBackend(cli));
   return backends;
+}
+
+/** The order in which backends are tried for tasks that name none: the config's, else the built-in one. */
+export function backendOrder(agentConfig: AgentConfig): string[] {
+  return agentConfig.backendOrder ?? [...BACKEND_ORDER];
 }
 
 /** Adapts the process adapter to the spawner's KillTree. */
@@ -84,9 +90,10 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
       const globals = globalsOf(parsed);
       const maxAgents = stringOption(parsed, "maxAgents");
       const config = configFrom(maxAgents === undefined ? globals : { ...globals, maxAgents });
-      const backends = backendRegistry();
+      const agentConfig = loadAgentConfig(config.baseDir);
+      const backends = backendRegistry(agentConfig);
       const forced = stringOption(parsed, "backend");
-      const resolver = makeResolver(backends, forced, process.env);
+      const resolver = makeResolver(backends, forced, process.env, agentConfig);
       const timeoutMs = parseDuration(
         stringOption(parsed, "timeout") ?? DEFAULT_TIMEOUT,
         "--timeout",
@@ -95,20 +102,25 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
       const leaseMs = parseDuration(stringOption(parsed, "lease") ?? "30s", "--lease", "s");
       await withQueue(config, { create: true, leaseMs }, async (queue) => {
         if (!queue) throw new Error("queue not opened");
-        await runQueue(env, queue, config, resolver, { follow: flag(parsed, "follow"), timeoutMs });
+        await runQueue(env, queue, config, resolver, {
+          follow: flag(parsed, "follow"),
+          timeoutMs,
+          agentConfig,
+        });
       });
     },
   };
 }
 
 /**
- * Chooses a backend for a task: the task's own (`submit --backend`), else `--backend`, else the first
- * installed CLI in BACKEND_ORDER. Throws a ConfigError naming what to install when none is usable.
+ * Chooses a backend for a task: the task's own (`submit --backend`), else `--backend`, else its type's
+ * (agents.json), else the first installed in the configured order. Throws a ConfigError naming what to install when none is usable.
  */
 export function makeResolver(
   backends: ReadonlyMap<string, AgentBackend>,
   forced: string | undefined,
   environment: Readonly<Record<string, string | undefined>>,
+  agentConfig: AgentConfig,
 ): BackendResolver {
   const usable = (name: string) => {
     const backend = backends.get(name);
@@ -126,16 +138,17 @@ export function makeResolver(
     return backend;
   };
   if (forced) usable(forced);
-  const fallback = BACKEND_ORDER.map((n) => backends.get(n)).find(
-    (b) => b?.availability(environment).available,
-  );
+  const fallback = backendOrder(agentConfig)
+    .map((n) => backends.get(n))
+    .find((b) => b?.availability(environment).available);
   const noCli = () =>
     new ConfigError(
       "no agent CLI is installed: none of claude, codex or gemini is on PATH",
       "install one (npm install -g @anthropic-ai/claude-code, @openai/codex or @google/gemini-cli), or try 'orchestrate demo'",
     );
-  const resolver: BackendResolver = (task) => {
-    const name = task.backend ?? forced ?? fallback?.name;
+  const resolver: BackendResolver = (task, agentType) => {
+    const name =
+      task.backend ?? forced ?? agentConfig.typeBackends.get(agentType) ?? fallback?.name;
     if (!name) throw noCli();
     return usable(name);
   };
@@ -155,7 +168,7 @@ export async function runQueue(
   queue: TaskQueue,
   config: Config,
   resolveBackend: BackendResolver,
-  options: { follow: boolean; timeoutMs: number },
+  options: { follow: boolean; timeoutMs: number; agentConfig: AgentConfig },
 ): Promise<RunSummary> {
   await resolveBackend.check?.(queue);
   const host = hostname();
@@ -178,7 +191,7 @@ export async function runQueue(
   const runner = new Runner({
     queue,
     context: new ContextManager(config.baseDir),
-    agentTypes: BUILTIN_AGENT_TYPES,
+    agentTypes: options.agentConfig.types,
     resolveBackend,
     maxAgents: config.maxAgents,
     workerId,

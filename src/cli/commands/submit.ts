@@ -1,5 +1,14 @@
-import { AUTO_AGENT_TYPE, agentTypeNames, resolveAgentType } from "../../core/agentTypes.ts";
-import { resolveBackendName } from "../../core/backendNames.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type AgentTypeInfo,
+  AUTO_AGENT_TYPE,
+  agentTypeNames,
+  BUILTIN_AGENT_TYPES,
+  resolveAgentType,
+} from "../../core/agentTypes.ts";
+import { BUILTIN_BACKEND_NAMES, resolveBackendName } from "../../core/backendNames.ts";
+import { AGENT_CONFIG_FILE } from "../../core/config.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import { PRIORITIES, parsePriority, priorityName } from "../../core/priority.ts";
@@ -89,7 +98,9 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
           'describe the work: orchestrate submit "Add a login endpoint"',
         );
       }
-      const agentType = resolveAgentType(requiredOption(parsed, "agent"));
+      const config = configFrom(globalsOf(parsed));
+      const known = await knownNames(config.baseDir);
+      const agentType = resolveAgentType(requiredOption(parsed, "agent"), known.types);
       const priority = parsePriority(requiredOption(parsed, "priority"));
       const context = parseContext(stringOption(parsed, "context"));
       const maxAttempts = parseWholeNumber(
@@ -102,8 +113,8 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
       const timeoutMs = timeout === undefined ? null : parseDuration(timeout, "--timeout", "s");
       const dependsOn = listOption(parsed, "dependsOn");
       const backendName = stringOption(parsed, "backend");
-      const backend = backendName === undefined ? null : resolveBackendName(backendName);
-      const config = configFrom(globalsOf(parsed));
+      const backend =
+        backendName === undefined ? null : resolveBackendName(backendName, known.backends);
       const task = await withQueue(config, { create: true }, async (queue) => {
         if (!queue) throw new Error("queue not opened");
         return queue.add({
@@ -126,6 +137,24 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         `Submitted ${task.id} (${priorityName(task.priority)} priority, agent ${task.agentType ?? AUTO_AGENT_TYPE}${waits})`,
       );
     },
+  };
+}
+
+/**
+ * The agent types and backends a task may name: the built-in ones, plus those of agents.json when the base
+ * dir has one (loaded only then, so a plain submit does not pay for reading and validating it).
+ */
+async function knownNames(
+  baseDir: string,
+): Promise<{ types: readonly AgentTypeInfo[]; backends: readonly string[] }> {
+  if (!existsSync(join(baseDir, AGENT_CONFIG_FILE))) {
+    return { types: BUILTIN_AGENT_TYPES, backends: BUILTIN_BACKEND_NAMES };
+  }
+  const { loadAgentConfig } = await import("../../core/agentConfig.ts");
+  const agentConfig = loadAgentConfig(baseDir);
+  return {
+    types: agentConfig.types,
+    backends: [...BUILTIN_BACKEND_NAMES, ...agentConfig.customClis.map((c) => c.name)],
   };
 }
 
