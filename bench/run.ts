@@ -17,6 +17,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { openSqliteStore, type SqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
 import { type SubmitInput, TaskQueue } from "../src/core/taskQueue.ts";
+import { benchAgents } from "./agents.ts";
 import { ASSIGNED, buildQueue, IN_PROGRESS, STATUS_NAMES } from "./buildQueue.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -548,6 +549,16 @@ ${resultTable()}
   writer at a time in, so this measures the cost of contention (lock hand-over and busy waits) on
   this ${os.availableParallelism()}-core machine, not a speed-up. The correctness row checks the event
   log and the tasks afterwards: every task completed, each completed and claimed exactly once.
+- **Orchestration overhead**: the real \`orchestrate run\` on tasks whose agent is \`true\` (a custom CLI
+  in agents.json), queued straight into the database. At \`--max-agents 1\` the agents' own lifetimes
+  (from \`agent_runs\`) are subtracted from the wall time; at 16 the lives overlap, so the figure is the
+  wall time per task, agent start-up included. Everything the run does per task is in it: claim, prompt
+  building, spawn, output files, parsing, completion, agent-run rows, context files.
+- **Sleeping agents**: the real \`orchestrate run\` with that many agents running \`sleep 600\`; resident
+  memory (VmRSS) and CPU time of the run process itself (not its children) over the window, read from
+  /proc. The run renews every lease and records activity while they sleep.
+- **\`orchestrate kill\`**: wall time of the command against a fake Claude Code that ignores SIGTERM and
+  has a descendant in its own session; it returns once every process of the tree is gone.
 - **\`node -e 0\`** is the floor for any command: Node's own start-up on this machine.
   **\`orchestrate --version\`** adds loading the CLI without opening the database.
 - **\`orchestrate status\`**: the wall time of spawning \`node bin/orchestrate.js status --base-dir <dir>\`
@@ -581,6 +592,11 @@ async function main(): Promise<void> {
     await benchSubmitAndCycles(tmp);
     await benchWorkers(tmp);
     await benchCli(tmp);
+    for (const row of await benchAgents({ root: ROOT, tmp, env: CHILD_ENV, quick: QUICK, log })) {
+      if (row.target)
+        target(row.measure, row.value, row.result, row.target.op, row.target.goal, row.target.unit);
+      else rows.push({ measure: row.measure, result: row.result, target: "" });
+    }
     const minutes = (performance.now() - started) / 60_000;
     const loads = (l: number[]) => l.map((x) => fmt(x, 2)).join(" / ");
     info.push([
