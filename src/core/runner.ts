@@ -72,6 +72,8 @@ export class Runner {
   readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, interrupted: false };
   #claiming = true;
   #wake: (() => void) | null = null;
+  #contextTimer: NodeJS.Timeout | null = null;
+  #completedChanged = false;
   #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(options: RunnerOptions) {
@@ -114,7 +116,7 @@ export class Runner {
       }
     } finally {
       if (this.#heartbeat) clearInterval(this.#heartbeat);
-      this.#writeActiveAgents();
+      await this.#flushContextFiles();
     }
     return this.summary;
   }
@@ -226,7 +228,7 @@ export class Runner {
       outputTokens: null,
       sessionId: null,
     });
-    this.#writeActiveAgents();
+    this.#scheduleContextFiles();
     this.options.log?.(
       `▶ ${task.id.slice(0, 8)} ${agentType} via ${backend.name} (${agentId}, pid ${process.pid ?? "?"}): ${oneLine(task.description, 60)}`,
     );
@@ -276,7 +278,7 @@ export class Runner {
         this.options.log?.(
           `✓ ${short} completed in ${Math.round((now - agent.startedAt) / 1000)}s (${agent.agentId})`,
         );
-        await this.#writeCompletedTasks();
+        this.#completedChanged = true;
       } else {
         const after = await queue.fail(agent.task.id, outcome.error ?? outcome.reason, {
           workerId: this.options.workerId,
@@ -296,7 +298,7 @@ export class Runner {
       this.options.log?.(`! ${short}: ${(error as Error).message}`);
     } finally {
       this.active.delete(agent.agentId);
-      this.#writeActiveAgents();
+      this.#scheduleContextFiles();
       this.options.onChange?.(this);
       this.#wake?.();
     }
@@ -363,6 +365,29 @@ export class Runner {
         output: s.output,
         outputFile: null,
       }));
+  }
+
+  /**
+   * active_agents.json and completed_tasks.json are rewritten at most twice a second: rewriting them on
+   * every start and completion cost more than the rest of a short task's orchestration together.
+   */
+  #scheduleContextFiles(): void {
+    if (this.#contextTimer) return;
+    this.#contextTimer = setTimeout(() => void this.#flushContextFiles(), 500);
+  }
+
+  async #flushContextFiles(): Promise<void> {
+    if (this.#contextTimer) clearTimeout(this.#contextTimer);
+    this.#contextTimer = null;
+    try {
+      this.#writeActiveAgents();
+      if (this.#completedChanged) {
+        this.#completedChanged = false;
+        await this.#writeCompletedTasks();
+      }
+    } catch (error) {
+      this.options.log?.(`! could not write the context files: ${(error as Error).message}`);
+    }
   }
 
   #writeActiveAgents(): void {
