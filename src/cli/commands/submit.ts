@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { readAgentConfigNames } from "../../core/agentConfigNames.ts";
 import {
   type AgentTypeInfo,
   AUTO_AGENT_TYPE,
@@ -8,7 +7,6 @@ import {
   resolveAgentType,
 } from "../../core/agentTypes.ts";
 import { BUILTIN_BACKEND_NAMES, resolveBackendName } from "../../core/backendNames.ts";
-import { AGENT_CONFIG_FILE } from "../../core/config.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import { PRIORITIES, parsePriority, priorityName } from "../../core/priority.ts";
@@ -99,7 +97,7 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         );
       }
       const config = configFrom(globalsOf(parsed));
-      const known = await knownNames(config.baseDir);
+      const known = knownNames(config.baseDir);
       const agentType = resolveAgentType(requiredOption(parsed, "agent"), known.types);
       const priority = parsePriority(requiredOption(parsed, "priority"));
       const context = parseContext(stringOption(parsed, "context"));
@@ -141,20 +139,32 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
 }
 
 /**
- * The agent types and backends a task may name: the built-in ones, plus those of agents.json when the base
- * dir has one (loaded only then, so a plain submit does not pay for reading and validating it).
+ * The agent types and backends a task may name: the built-in ones plus those agents.json adds (only their
+ * names: `run` validates the file itself).
  */
-async function knownNames(
-  baseDir: string,
-): Promise<{ types: readonly AgentTypeInfo[]; backends: readonly string[] }> {
-  if (!existsSync(join(baseDir, AGENT_CONFIG_FILE))) {
+function knownNames(baseDir: string): {
+  types: readonly AgentTypeInfo[];
+  backends: readonly string[];
+} {
+  const added = readAgentConfigNames(baseDir);
+  if (added.types.length === 0 && added.backends.length === 0) {
     return { types: BUILTIN_AGENT_TYPES, backends: BUILTIN_BACKEND_NAMES };
   }
-  const { loadAgentConfig } = await import("../../core/agentConfig.ts");
-  const agentConfig = loadAgentConfig(baseDir);
+  const builtin = new Set(BUILTIN_AGENT_TYPES.map((t) => t.name));
+  const extra = added.types
+    .filter((name) => !builtin.has(name))
+    .map(
+      (name): AgentTypeInfo => ({
+        name,
+        title: name,
+        description: "",
+        keywords: [],
+        systemPrompt: "",
+      }),
+    );
   return {
-    types: agentConfig.types,
-    backends: [...BUILTIN_BACKEND_NAMES, ...agentConfig.customClis.map((c) => c.name)],
+    types: [...BUILTIN_AGENT_TYPES, ...extra],
+    backends: [...BUILTIN_BACKEND_NAMES, ...added.backends],
   };
 }
 
