@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
+import { readAgentConfigJson } from "./agentConfigNames.ts";
 import { type AgentTypeInfo, BUILTIN_AGENT_TYPES } from "./agentTypes.ts";
-import { AGENT_CONFIG_FILE } from "./config.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -73,34 +71,17 @@ export interface AgentConfig {
  * and a system prompt. Errors name the file, the field and what is wrong.
  */
 export function loadAgentConfig(baseDir: string): AgentConfig {
-  const path = join(baseDir, AGENT_CONFIG_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return {
-        types: [...BUILTIN_AGENT_TYPES],
-        typeBackends: new Map(),
-        customClis: [],
-        backendOrder: null,
-        source: null,
-      };
-    }
-    throw new ConfigError(
-      `cannot read ${path}: ${(error as Error).message}`,
-      "fix its permissions",
-    );
+  const file = readAgentConfigJson(baseDir);
+  if (!file) {
+    return {
+      types: [...BUILTIN_AGENT_TYPES],
+      typeBackends: new Map(),
+      customClis: [],
+      backendOrder: null,
+      source: null,
+    };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(
-      `${path} is not valid JSON: ${(error as Error).message}`,
-      "fix the file or remove it",
-    );
-  }
+  const { path, raw } = file;
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -110,10 +91,10 @@ export function loadAgentConfig(baseDir: string): AgentConfig {
       "see 'Configuration' in the README for the format of agents.json",
     );
   }
-  const file = parsed.data;
+  const data = parsed.data;
   for (const [section, names] of [
-    ["agentTypes", Object.keys(file.agentTypes)],
-    ["backends", Object.keys(file.backends)],
+    ["agentTypes", Object.keys(data.agentTypes)],
+    ["backends", Object.keys(data.backends)],
   ] as const) {
     const bad = names.find((n) => !NAME.test(n));
     if (bad !== undefined) {
@@ -125,7 +106,7 @@ export function loadAgentConfig(baseDir: string): AgentConfig {
   }
   const types = new Map(BUILTIN_AGENT_TYPES.map((t) => [t.name, { ...t }]));
   const typeBackends = new Map<string, string>();
-  for (const [name, entry] of Object.entries(file.agentTypes)) {
+  for (const [name, entry] of Object.entries(data.agentTypes)) {
     const existing = types.get(name);
     if (!existing && (!entry.description || !entry.keywords || !entry.systemPrompt)) {
       throw new ConfigError(
@@ -142,7 +123,7 @@ export function loadAgentConfig(baseDir: string): AgentConfig {
     });
     if (entry.backend) typeBackends.set(name, entry.backend);
   }
-  const customClis = Object.entries(file.backends).map(([name, b]): CustomCliConfig => {
+  const customClis = Object.entries(data.backends).map(([name, b]): CustomCliConfig => {
     const cli: CustomCliConfig = { name, binary: b.binary, args: b.args };
     if (b.timeout !== undefined)
       cli.timeoutMs = parseDuration(b.timeout, `backends.${name}.timeout in ${path}`, "s");
@@ -154,7 +135,7 @@ export function loadAgentConfig(baseDir: string): AgentConfig {
     types: [...types.values()],
     typeBackends,
     customClis,
-    backendOrder: file.backendOrder ?? null,
+    backendOrder: data.backendOrder ?? null,
     source: path,
   };
 }
