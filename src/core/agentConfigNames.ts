@@ -10,7 +10,8 @@ export function readAgentConfigJson(baseDir: string): { path: string; raw: unkno
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null; // no file (or no base dir yet)
     throw new ConfigError(
       `cannot read ${path}: ${(error as Error).message}`,
       "fix its permissions",

@@ -5,7 +5,14 @@ import { UsageError } from "./errors.ts";
  * Names of the built-in agent backends, kept here (not beside the adapters) so that `submit` can validate
  * `--backend` without loading the backends' code on every invocation.
  */
-export const BUILTIN_BACKEND_NAMES = ["claude", "codex", "gemini", "simulated"] as const;
+export const BUILTIN_BACKEND_NAMES = [
+  "claude",
+  "codex",
+  "gemini",
+  "simulated",
+  "anthropic-api",
+  "openai-api",
+] as const;
 
 /** Validates a backend name given by a user; suggests the closest on a typo. */
 export function resolveBackendName(

@@ -3,11 +3,11 @@ import { AGENT_ID_ENV } from "../../core/agentMarkers.ts";
 import { ConflictError, NotFoundError } from "../../core/errors.ts";
 import type { AgentRun } from "../../core/task.ts";
 import type { TaskQueue } from "../../core/taskQueue.ts";
+import { killTree } from "../agentKillTree.ts";
 import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom, withQueue } from "../context.ts";
 import { printJson, println } from "../output.ts";
-import { killTree } from "./run.ts";
 
 /** `orchestrate kill <agent-or-task-id>`: ends a stuck agent's whole process tree, from any terminal. */
 export function makeKillCommand(env: CommandEnv): CommandSpec {

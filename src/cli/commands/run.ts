@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
+import { makeAnthropicApiBackend } from "../../adapters/api/anthropicApiBackend.ts";
+import { makeOpenAiApiBackend } from "../../adapters/api/openaiApiBackend.ts";
 import { makeBuiltinBackends, makeCustomBackend } from "../../adapters/backends/index.ts";
 import { makeSimulatedBackend } from "../../adapters/backends/simulatedBackend.ts";
-import { killProcessTree } from "../../adapters/process/killTree.ts";
-import { findEnvValues, isAlive } from "../../adapters/process/processTable.ts";
+import { isAlive } from "../../adapters/process/processTable.ts";
 import { startWatchdog, sweepOrphans } from "../../adapters/process/watchdog.ts";
 import { type AgentConfig, loadAgentConfig } from "../../core/agentConfig.ts";
-import type { KillTree } from "../../core/agentSpawner.ts";
 import type { Config } from "../../core/config.ts";
 import { ContextManager } from "../../core/contextManager.ts";
 import { formatDuration, parseDuration } from "../../core/duration.ts";
@@ -14,6 +14,7 @@ import { newWorkerId } from "../../core/ids.ts";
 import { type BackendResolver, Runner, type RunSummary } from "../../core/runner.ts";
 import type { TaskQueue } from "../../core/taskQueue.ts";
 import type { AgentBackend } from "../../ports/agentBackend.ts";
+import { killTree } from "../agentKillTree.ts";
 import { type CommandEnv, flag, globalsOf, stringOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom, withQueue } from "../context.ts";
@@ -31,6 +32,8 @@ const DEFAULT_TIMEOUT = "30m";
 export function backendRegistry(agentConfig?: AgentConfig): Map<string, AgentBackend> {
   const backends = makeBuiltinBackends();
   backends.set("simulated", makeSimulatedBackend());
+  backends.set("anthropic-api", makeAnthropicApiBackend());
+  backends.set("openai-api", makeOpenAiApiBackend());
   for (const cli of agentConfig?.customClis ?? []) backends.set(cli.name, makeCustomBackend(cli));
   return backends;
 }
@@ -38,28 +41,6 @@ export function backendRegistry(agentConfig?: AgentConfig): Map<string, AgentBac
 /** The order in which backends are tried for tasks that name none: the config's, else the built-in one. */
 export function backendOrder(agentConfig: AgentConfig): string[] {
   return agentConfig.backendOrder ?? [...BACKEND_ORDER];
-}
-
-/** Adapts the process adapter to the spawner's KillTree. */
-export const killTree: KillTree = async (target, graceMs) => {
-  // The clean-up after an agent ended (no root pid): one scan of /proc serves every agent that ends
-  // within a quarter second, and the full tree walk runs only when something is left. Anything started
-  // after the scan is still ended by the watchdog's last look when the run stops.
-  if (target.rootPid === undefined && !hasMarkedProcess(target.marker)) return;
-  const options: Parameters<typeof killProcessTree>[0] = { env: target.marker, graceMs };
-  if (target.rootPid) options.rootPid = target.rootPid;
-  await killProcessTree(options);
-};
-
-let markerScan: { at: number; name: string; values: Map<number, string> } | null = null;
-
-function hasMarkedProcess(marker: { name: string; value: string }): boolean {
-  const now = Date.now();
-  if (!markerScan || markerScan.name !== marker.name || now - markerScan.at > 250) {
-    markerScan = { at: now, name: marker.name, values: findEnvValues(marker.name) };
-  }
-  for (const value of markerScan.values.values()) if (value === marker.value) return true;
-  return false;
 }
 
 /** `orchestrate run`: the spec's Task Distributor and Agent Spawner, until the queue is done. */
@@ -108,7 +89,9 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
       const agentConfig = loadAgentConfig(config.baseDir);
       const backends = backendRegistry(agentConfig);
       const forced = stringOption(parsed, "backend");
-      const resolver = makeResolver(backends, forced, process.env, agentConfig);
+      const resolver = makeResolver(backends, forced, process.env, agentConfig, {
+        preferApi: config.useApiMode,
+      });
       const timeoutMs = parseDuration(
         stringOption(parsed, "timeout") ?? DEFAULT_TIMEOUT,
         "--timeout",
@@ -136,6 +119,7 @@ export function makeResolver(
   forced: string | undefined,
   environment: Readonly<Record<string, string | undefined>>,
   agentConfig: AgentConfig,
+  options: { preferApi?: boolean } = {},
 ): BackendResolver {
   const usable = (name: string) => {
     const backend = backends.get(name);
@@ -153,14 +137,23 @@ export function makeResolver(
     return backend;
   };
   if (forced) usable(forced);
-  const fallback = backendOrder(agentConfig)
+  // USE_API_MODE=true: the Anthropic API agent first, then the configured order.
+  const order = backendOrder(agentConfig);
+  const fallback = (
+    options.preferApi ? ["anthropic-api", ...order.filter((n) => n !== "anthropic-api")] : order
+  )
     .map((n) => backends.get(n))
     .find((b) => b?.availability(environment).available);
   const noCli = () =>
-    new ConfigError(
-      "no agent CLI is installed: none of claude, codex or gemini is on PATH",
-      "install one (npm install -g @anthropic-ai/claude-code, @openai/codex or @google/gemini-cli), or try 'orchestrate demo'",
-    );
+    options.preferApi
+      ? new ConfigError(
+          "USE_API_MODE is true but ANTHROPIC_API_KEY is not set, and no agent CLI is installed",
+          "set ANTHROPIC_API_KEY (in the environment or .env), or install an agent CLI",
+        )
+      : new ConfigError(
+          "no agent CLI is installed: none of claude, codex or gemini is on PATH",
+          "install one (npm install -g @anthropic-ai/claude-code, @openai/codex or @google/gemini-cli), set ANTHROPIC_API_KEY and USE_API_MODE=true, or try 'orchestrate demo'",
+        );
   const resolver: BackendResolver = (task, agentType) => {
     const name =
       task.backend ?? forced ?? agentConfig.typeBackends.get(agentType) ?? fallback?.name;
