@@ -12,7 +12,6 @@ export const ExitCode = {
   notFound: 3,
   conflict: 4,
   config: 5,
-  interrupted: 130,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -62,13 +61,6 @@ export class ConflictError extends OrchestrateError {
 export class ConfigError extends OrchestrateError {
   constructor(message: string, hint?: string, options?: { cause?: unknown }) {
     super("config", message, hint, options);
-  }
-}
-
-/** The user interrupted the command (Ctrl-C). */
-export class InterruptedError extends OrchestrateError {
-  constructor(message = "interrupted") {
-    super("interrupted", message);
   }
 }
 

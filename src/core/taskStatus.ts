@@ -49,7 +49,3 @@ export function statusesLeadingTo(to: TaskStatus): TaskStatus[] {
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
-
-export function isTaskStatus(value: string): value is TaskStatus {
-  return (TASK_STATUSES as readonly string[]).includes(value);
-}

@@ -81,8 +81,6 @@ export interface Store {
   insertAgentRun(run: AgentRun): Promise<void>;
   /** Updates a live agent run; setting `endedAt` also records an `agent:ended` event. */
   updateAgentRun(id: string, patch: AgentRunPatch, now: number): Promise<void>;
-  /** Agent runs whose id starts with `prefix` (at most `limit`). */
-  findAgentRuns(prefix: string, limit: number): Promise<AgentRun[]>;
 
   /**
    * Terminal tasks last updated before `before`, except those an unfinished task still depends on

@@ -548,18 +548,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  async findAgentRuns(prefix: string, limit: number): Promise<AgentRun[]> {
-    return this.#read(() =>
-      (
-        this.#stmt("SELECT * FROM agent_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?").all(
-          prefix,
-          `${prefix}\uffff`,
-          limit,
-        ) as unknown as DbAgentRun[]
-      ).map(toAgentRun),
-    );
-  }
-
   async cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }> {
     return this.#read(() => {
       const rows = this.#stmt(`SELECT t.*, EXISTS (
