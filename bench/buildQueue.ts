@@ -5,16 +5,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
 import { BUILTIN_AGENT_TYPES } from "../src/core/agentTypes.ts";
+import { TASK_STATUSES } from "../src/core/taskStatus.ts";
 
-const STATUS = { pending: 0, assigned: 1, in_progress: 2, completed: 3, failed: 4, cancelled: 5 };
-export const STATUS_NAMES = [
-  "pending",
-  "assigned",
-  "in_progress",
-  "completed",
-  "failed",
-  "cancelled",
-];
+/** The task statuses in the state machine's order (their index is how this file counts them). */
+export const STATUS_NAMES: readonly string[] = TASK_STATUSES;
+const STATUS = Object.fromEntries(TASK_STATUSES.map((s, i) => [s, i])) as Record<
+  (typeof TASK_STATUSES)[number],
+  number
+>;
 /** How many tasks are in flight (claimed) in a generated queue, whatever its size: a few agents run at once. */
 export const IN_PROGRESS = 8;
 export const ASSIGNED = 4;
