@@ -204,4 +204,26 @@ describe("API agents through orchestrate run (anthropic-api, loopback server)", 
     const artifacts = join(box.base, "shared_artifacts");
     assert.deepEqual(existsSync(artifacts) ? readdirSync(artifacts) : [], []);
   });
+
+  it("with USE_API_MODE=true runs a task that names no backend through anthropic-api", async () => {
+    const box = makeBox();
+    box.env["USE_API_MODE"] = "true";
+    server.script({ kind: "text", text: "done in API mode" });
+    const submitted = await orchestrate(box, ["submit", "-q", "Summarise the plan"]);
+    assert.equal(submitted.code, 0, submitted.out);
+    const id = submitted.out.trim();
+    const ran = await orchestrate(box, ["run", "--timeout", "60s"]);
+    assert.equal(ran.code, 0, ran.out);
+    const db = new DatabaseSync(join(box.base, "tasks.db"));
+    const task = db.prepare("SELECT status, output, backend FROM tasks WHERE id = ?").get(id) as {
+      status: string;
+      output: string;
+      backend: string;
+    };
+    db.close();
+    assert.deepEqual(
+      { ...task },
+      { status: "completed", output: "done in API mode", backend: "anthropic-api" },
+    );
+  });
 });
