@@ -126,9 +126,8 @@ describe("openai-api agent through orchestrate run (loopback chat-completions se
     assert.equal(messages[0]?.role, "system");
     assert.match(messages[0]?.content ?? "", /specialist|senior/);
     assert.match(messages[1]?.content ?? "", /Write the notes/);
-    const tools = (bodies[0]?.body["tools"] as { function: { name: string } }[]).map(
-      (t) => t.function.name,
-    );
+    const toolSpecs = (bodies[0]?.body["tools"] ?? []) as { function: { name: string } }[];
+    const tools = toolSpecs.map((t) => t.function.name);
     assert.ok(tools.includes("write_artifact"));
     const followUp = bodies[1]?.body["messages"] as { role: string; tool_call_id?: string }[];
     assert.ok(
