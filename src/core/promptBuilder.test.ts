@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildTaskPrompt, DEPENDENCY_OUTPUT_LIMIT } from "./promptBuilder.ts";
+import { buildTaskPrompt, DEPENDENCY_OUTPUT_LIMIT, PROMPT_LIMIT } from "./promptBuilder.ts";
 import type { Task } from "./task.ts";
 
 const task = {
@@ -74,5 +74,28 @@ describe("buildTaskPrompt", () => {
     assert.match(prompt, /The full output is in \/o\/full.md/);
     assert.match(prompt, /\(none yet\)/);
     assert.doesNotMatch(prompt, /Project context/);
+  });
+
+  it("keeps the whole prompt under PROMPT_LIMIT however many large dependencies there are", () => {
+    const dependencies = Array.from({ length: 12 }, (_, i) => ({
+      id: `${String(i).padStart(2, "0")}bbbbbbbbbbbbbb`,
+      description: `Dependency ${i}`,
+      agentType: null,
+      output: `${i}`.repeat(DEPENDENCY_OUTPUT_LIMIT),
+      outputFile: `/o/${i}.md`,
+    }));
+    const prompt = buildTaskPrompt({
+      task,
+      agentType: "backend-systems-engineer",
+      projectContext: {},
+      dependencies,
+      planSiblings: [],
+      artifacts: [],
+      artifactsDir: "/a",
+      outputFile: "/o/me.md",
+    });
+    assert.ok(prompt.length <= PROMPT_LIMIT, `${prompt.length}`);
+    for (let i = 0; i < 12; i++)
+      assert.match(prompt, new RegExp(`The full output is in /o/${i}\\.md`));
   });
 });

@@ -27,6 +27,12 @@ export interface PromptInput {
 
 /** Each dependency's output is included up to this many characters; the rest is on disk. */
 export const DEPENDENCY_OUTPUT_LIMIT = 20_000;
+
+/**
+ * The whole prompt stays under this many characters: CLIs receive it as one command-line argument, and
+ * Linux refuses a single argument over 128 KiB (E2BIG). Dependency outputs are cut further to fit.
+ */
+export const PROMPT_LIMIT = 100_000;
 const SIBLING_SUMMARY_LIMIT = 400;
 
 /**
@@ -35,6 +41,18 @@ const SIBLING_SUMMARY_LIMIT = 400;
  * separately (each backend passes it the way its CLI supports). Pure: the same input gives the same text.
  */
 export function buildTaskPrompt(input: PromptInput): string {
+  let limit = DEPENDENCY_OUTPUT_LIMIT;
+  let prompt = renderPrompt(input, limit);
+  // Too long (many large dependencies): share the room left among them, down to a floor.
+  while (prompt.length > PROMPT_LIMIT && limit > 500 && input.dependencies.length > 0) {
+    const excess = prompt.length - PROMPT_LIMIT;
+    limit = Math.max(500, limit - Math.ceil(excess / input.dependencies.length) - 100);
+    prompt = renderPrompt(input, limit);
+  }
+  return prompt;
+}
+
+function renderPrompt(input: PromptInput, dependencyLimit: number): string {
   const parts: string[] = [];
   const { task } = input;
   parts.push(`# Your task (${input.agentType})\n\n${task.description}`);
@@ -49,8 +67,8 @@ export function buildTaskPrompt(input: PromptInput): string {
   if (input.dependencies.length > 0) {
     const deps = input.dependencies.map((d) => {
       const output = d.output ?? "(no output recorded)";
-      const cut = output.length > DEPENDENCY_OUTPUT_LIMIT;
-      const text = cut ? `${output.slice(0, DEPENDENCY_OUTPUT_LIMIT)}\n…` : output;
+      const cut = output.length > dependencyLimit;
+      const text = cut ? `${output.slice(0, dependencyLimit)}\n…` : output;
       const more = cut && d.outputFile ? `\n(The full output is in ${d.outputFile}.)` : "";
       return `### ${d.id.slice(0, 8)}: ${d.description} (${d.agentType ?? "auto"})\n\n${text}${more}`;
     });
