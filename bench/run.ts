@@ -550,10 +550,11 @@ ${resultTable()}
   this ${os.availableParallelism()}-core machine, not a speed-up. The correctness row checks the event
   log and the tasks afterwards: every task completed, each completed and claimed exactly once.
 - **Orchestration overhead**: the real \`orchestrate run\` on tasks whose agent is \`true\` (a custom CLI
-  in agents.json), queued straight into the database. At \`--max-agents 1\` the agents' own lifetimes
-  (from \`agent_runs\`) are subtracted from the wall time; at 16 the lives overlap, so the figure is the
-  wall time per task, agent start-up included. Everything the run does per task is in it: claim, prompt
-  building, spawn, output files, parsing, completion, agent-run rows, context files.
+  in agents.json), queued straight into the database. The agents' own lives (from \`agent_runs\`: from
+  just before the spawn to the exit) divided by the number of slots are what the run would take if
+  orchestration cost nothing; the overhead per task is the wall time beyond that, over the tasks.
+  Everything the run does per task is in it: claim, prompt building, output files, parsing, completion,
+  agent-run rows, context files, and the time a slot stays empty between two agents.
 - **Sleeping agents**: the real \`orchestrate run\` with that many agents running \`sleep 600\`; resident
   memory (VmRSS) and CPU time of the run process itself (not its children) over the window, read from
   /proc. The run renews every lease and records activity while they sleep.
