@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { BUILTIN_AGENT_TYPES } from "../src/core/agentTypes.ts";
 import { type AnthropicServer, startAnthropicServer } from "./fixtures/anthropicServer.ts";
+import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
 
-const ROOT = join(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin", "orchestrate.js");
 const KEY = "sk-ant-test-key-SECRET-4242";
 const AGENT = BUILTIN_AGENT_TYPES[0];
 const dirs: string[] = [];
@@ -32,42 +30,16 @@ interface Box {
 function makeBox(): Box {
   const dir = mkdtempSync(join(tmpdir(), "orchestrate-api-"));
   dirs.push(dir);
-  mkdirSync(join(dir, "home"));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (
-      v !== undefined &&
-      !k.startsWith("ORCHESTRATOR_") &&
-      !k.startsWith("ANTHROPIC_") &&
-      !k.startsWith("OPENAI_") &&
-      k !== "NODE_TEST_CONTEXT"
-    )
-      env[k] = v;
-  }
-  Object.assign(env, {
-    HOME: join(dir, "home"),
-    ORCHESTRATOR_BASE_DIR: join(dir, ".orchestrator"),
-    ANTHROPIC_API_KEY: KEY,
-    ANTHROPIC_BASE_URL: server.url,
-    NO_COLOR: "1",
-  });
+  const env = isolatedEnv(dir, { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url });
   return { dir, base: join(dir, ".orchestrator"), env };
 }
 
-function orchestrate(box: Box, args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: box.dir,
-    env: box.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (c) => {
-    out += c;
-  });
-  child.stderr.on("data", (c) => {
-    out += c;
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, out })));
+async function orchestrate(
+  box: Box,
+  args: string[],
+): Promise<{ code: number | null; out: string }> {
+  const { code, stdout, stderr } = await runOrchestrate(box.dir, box.env, args);
+  return { code, out: stdout + stderr };
 }
 
 async function submitAndRun(box: Box, description: string, ...flags: string[]) {

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-
-const BIN = join(import.meta.dirname, "..", "bin", "orchestrate.js");
+import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
 
 /**
  * A loopback server speaking the OpenAI chat-completions wire format (non-streaming): the first request
@@ -67,39 +65,15 @@ describe("openai-api agent through orchestrate run (loopback chat-completions se
   });
 
   it("calls a tool, writes the artifact, and completes with the model's answer", async () => {
-    mkdirSync(join(dir, "home"));
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (
-        v !== undefined &&
-        !/^(ORCHESTRATOR_|OPENAI_|ANTHROPIC_)/.test(k) &&
-        k !== "NODE_TEST_CONTEXT"
-      )
-        env[k] = v;
-    }
-    Object.assign(env, {
-      HOME: join(dir, "home"),
-      ORCHESTRATOR_BASE_DIR: join(dir, ".orchestrator"),
+    const env = isolatedEnv(dir, {
       OPENAI_BASE_URL: url,
       OPENAI_API_KEY: "sk-local-test-key",
       OPENAI_MODEL: "local-model",
     });
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
-          cwd: dir,
-          env,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout.on("data", (c) => {
-          out += c;
-        });
-        child.stderr.on("data", (c) => {
-          out += c;
-        });
-        child.on("close", (code) => resolve({ code, out }));
-      });
+    const run = async (args: string[]) => {
+      const { code, stdout, stderr } = await runOrchestrate(dir, env, args);
+      return { code, out: stdout + stderr };
+    };
     const submitted = await run(["submit", "-q", "Write the notes", "--backend", "openai-api"]);
     assert.equal(submitted.code, 0, submitted.out);
     const id = submitted.out.trim();

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
+import { BIN, isolatedEnv } from "./helpers/orchestrateCli.ts";
 
 const ROOT = join(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin", "orchestrate.js");
 const FAKES = join(ROOT, "test", "fixtures", "fake-agents");
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
@@ -30,23 +30,9 @@ function makeBox(extraEnv: Record<string, string> = {}): Box {
   dirs.push(dir);
   const prompts = join(dir, "prompts");
   mkdirSync(prompts);
-  mkdirSync(join(dir, "home"));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (
-      v !== undefined &&
-      !k.startsWith("ORCHESTRATOR_") &&
-      !k.startsWith("FAKE_") &&
-      k !== "NODE_TEST_CONTEXT"
-    )
-      env[k] = v;
-  }
-  Object.assign(env, {
+  const env = isolatedEnv(dir, {
     PATH: `${FAKES}${delimiter}${process.env["PATH"] ?? ""}`,
-    HOME: join(dir, "home"),
-    ORCHESTRATOR_BASE_DIR: join(dir, ".orchestrator"),
     FAKE_AGENT_PROMPT_DIR: prompts,
-    NO_COLOR: "1",
     ...extraEnv,
   });
   return { dir, base: join(dir, ".orchestrator"), env, prompts };
