@@ -41,6 +41,24 @@ export function makeProgram(env: CommandEnv): ProgramSpec {
       "Plan a goal, queue specialist tasks durably, and run AI coding agents on them in parallel.",
     globalOptions: GLOBAL_OPTIONS,
     commands: [
+      entry(
+        "plan",
+        "Plan a goal with the model: shape its tasks interactively, approve, queue",
+        async () => (await import("./commands/plan.ts")).makePlanCommand(env),
+      ),
+      entry("plan-list", "List planning sessions: id, status, task counts, age, goal", async () =>
+        (await import("./commands/plan.ts")).makePlanListCommand(env),
+      ),
+      entry(
+        "plan-continue",
+        "Resume a plan: back into the session for a draft, queue an approved one, progress otherwise",
+        async () => (await import("./commands/plan.ts")).makePlanContinueCommand(env),
+      ),
+      entry(
+        "execute-plan",
+        "Queue an approved plan's tasks with their dependencies (never twice)",
+        async () => (await import("./commands/plan.ts")).makeExecutePlanCommand(env),
+      ),
       entry("submit", "Submit a task to the queue and print its id", async () =>
         (await import("./commands/submit.ts")).makeSubmitCommand(env),
       ),

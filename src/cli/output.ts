@@ -94,7 +94,10 @@ export function statusStyle(status: string): Style | undefined {
       return "red";
     case "in_progress":
     case "assigned":
+    case "executing":
       return "cyan";
+    case "approved":
+      return "yellow";
     case "cancelled":
       return "dim";
     default:

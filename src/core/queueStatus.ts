@@ -1,4 +1,5 @@
 import type { BlockedTask } from "../ports/store.ts";
+import type { PlanSummary } from "./plan.ts";
 import type { AgentRun, Task } from "./task.ts";
 import type { TaskQueue } from "./taskQueue.ts";
 import type { TaskStatus } from "./taskStatus.ts";
@@ -11,6 +12,8 @@ export interface QueueStatus {
   blocked: { count: number; tasks: BlockedTask[] };
   recent: Task[];
   agents: AgentRun[];
+  /** The newest plans with their progress. */
+  plans: PlanSummary[];
 }
 
 /** Reads a consistent-enough snapshot of the queue (each part is one indexed query). */
@@ -19,12 +22,13 @@ export async function readQueueStatus(
   options: { recent: number; blocked: number },
 ): Promise<QueueStatus> {
   const store = queue.store;
-  const [counts, blocked, recent, agents] = await Promise.all([
+  const [counts, blocked, recent, agents, plans] = await Promise.all([
     store.countByStatus(),
     store.blockedTasks(options.blocked),
     store.listTasks({ limit: options.recent, newestFirst: true }),
     store.runningAgents(),
+    store.listPlans(5),
   ]);
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { counts, total, blocked, recent, agents };
+  return { counts, total, blocked, recent, agents, plans };
 }

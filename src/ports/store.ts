@@ -1,3 +1,4 @@
+import type { Plan, PlanMessage, PlannedTask, PlanStatus, PlanSummary } from "../core/plan.ts";
 import type {
   AgentRun,
   AgentRunPatch,
@@ -89,6 +90,43 @@ export interface Store {
   cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }>;
   /** Deletes tasks with their dependency edges, events and agent runs; returns the agent runs removed. */
   deleteTasks(ids: readonly string[]): Promise<AgentRun[]>;
+
+  /** Stores a new planning session with its tasks and discussion (and a `plan:created` event). */
+  insertPlan(plan: Plan): Promise<void>;
+  getPlan(id: string): Promise<Plan | null>;
+  /** Plan ids starting with `prefix` (at most `limit`). */
+  findPlanIds(prefix: string, limit: number): Promise<string[]>;
+  /** The newest plans first, with task counts. */
+  listPlans(limit: number): Promise<PlanSummary[]>;
+  /**
+   * Replaces a draft plan's tasks in one transaction. ConflictError when the plan is no longer a draft
+   * (another terminal approved it meanwhile); NotFoundError when it does not exist.
+   */
+  savePlanTasks(planId: string, tasks: readonly PlannedTask[], now: number): Promise<void>;
+  appendPlanMessage(planId: string, message: PlanMessage): Promise<void>;
+  /** Moves a plan from one of `from` to `to`; `null` when it was not in one of `from`. */
+  setPlanStatus(
+    planId: string,
+    from: readonly PlanStatus[],
+    to: PlanStatus,
+    now: number,
+  ): Promise<Plan | null>;
+  /**
+   * Queues an approved plan: inserts its tasks (each `NewTask` names its plan key), links each planned
+   * task to its queued task and sets the plan `executing`, all in one transaction. A plan that is already
+   * executing (or finished) is returned as it is with `queued: false`, so running this twice never queues
+   * duplicates. ConflictError for a draft.
+   */
+  executePlan(
+    planId: string,
+    tasks: readonly PlanTaskToQueue[],
+    now: number,
+  ): Promise<{ plan: Plan; queued: boolean }>;
+}
+
+/** A queued task made from a planned task. */
+export interface PlanTaskToQueue extends NewTask {
+  key: string;
 }
 
 export interface ClaimRequest {

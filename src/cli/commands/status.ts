@@ -76,7 +76,7 @@ export function makeStatusCommand(env: CommandEnv): CommandSpec {
 
 function emptyStatus(): QueueStatus {
   const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as QueueStatus["counts"];
-  return { counts, total: 0, blocked: { count: 0, tasks: [] }, recent: [], agents: [] };
+  return { counts, total: 0, blocked: { count: 0, tasks: [] }, recent: [], agents: [], plans: [] };
 }
 
 /**
@@ -172,6 +172,22 @@ function render(status: QueueStatus | null, dbPath: string, env: CommandEnv): st
     }
   }
 
+  const activePlans = status.plans.filter((p) => p.status === "executing" || p.status === "failed");
+  if (activePlans.length > 0) {
+    lines.push("", heading("Plans"));
+    lines.push(
+      ...table(env.output, activePlans, [
+        { header: "ID", value: (p) => shortId(p.id) },
+        { header: "STATUS", value: (p) => p.status, style: (p) => statusStyle(p.status) },
+        {
+          header: "DONE",
+          value: (p) => `${p.queued["completed"] ?? 0}/${p.taskCount}`,
+        },
+        { header: "GOAL", value: (p) => p.goal, flex: true },
+      ]),
+    );
+  }
+
   lines.push("", heading("Recent tasks"));
   if (status.recent.length === 0) lines.push(paint("dim", "  none", out));
   else
@@ -185,6 +201,7 @@ function render(status: QueueStatus | null, dbPath: string, env: CommandEnv): st
         },
         { header: "PRIORITY", value: (t) => priorityName(t.priority) },
         { header: "AGENT", value: (t) => t.agentType ?? "auto" },
+        { header: "PLAN", value: (t) => (t.planId ? shortId(t.planId) : "-") },
         { header: "AGE", value: (t) => formatAge(t.createdAt, now) },
         { header: "DESCRIPTION", value: (t) => t.description, flex: true },
       ]),

@@ -82,10 +82,21 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         value: "<duration>",
         description: "agent time limit per attempt: 90s, 30m, 2h",
       },
+      {
+        name: "decompose",
+        description:
+          "treat the description as a goal: plan it (model or heuristic) and queue all its tasks with their dependencies",
+      },
+      {
+        name: "planner",
+        value: "<name>",
+        description: "with --decompose: auto, heuristic, anthropic-api, openai-api, claude",
+        default: "auto",
+      },
       { name: "quiet", short: "q", description: "print only the task id" },
       { name: "json", description: "print the task as JSON" },
     ],
-    details: `Agent types:\n  ${agentTypeNames().join("\n  ")}\n\nExample:\n  orchestrate submit "Design the users table" --agent data-architect-governance --priority high\n  orchestrate submit "Build the users API" --depends-on 3f2a9c1e`,
+    details: `Agent types:\n  ${agentTypeNames().join("\n  ")}\n\nExample:\n  orchestrate submit "Design the users table" --agent data-architect-governance --priority high\n  orchestrate submit "Build the users API" --depends-on 3f2a9c1e\n  orchestrate submit "Build a REST API with auth" --decompose`,
     async run(parsed) {
       const words = parsed.args["description"];
       const description = (Array.isArray(words) ? words : [words ?? ""]).join(" ");
@@ -97,6 +108,10 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         );
       }
       const config = configFrom(globalsOf(parsed));
+      if (flag(parsed, "decompose")) {
+        const { submitDecomposed } = await import("./submitDecomposed.ts");
+        return submitDecomposed(env, parsed, config, description);
+      }
       const known = knownNames(config.baseDir);
       const agentType = resolveAgentType(requiredOption(parsed, "agent"), known.types);
       const priority = parsePriority(requiredOption(parsed, "priority"));

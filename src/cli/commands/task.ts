@@ -40,13 +40,24 @@ export function makeTaskCommand(env: CommandEnv): CommandSpec {
             `there is no queue at ${config.dbPath} yet`,
           );
         const task = await queue.get(ref);
-        const [dependencies, dependents, events, agentRuns] = await Promise.all([
+        const [dependencies, dependents, events, agentRuns, plan] = await Promise.all([
           queue.store.dependenciesOf(task.id),
           queue.store.dependentsOf(task.id),
           queue.store.eventsFor(task.id, eventLimit),
           queue.store.agentRunsFor(task.id),
+          task.planId ? queue.store.getPlan(task.planId) : null,
         ]);
-        return { ...task, dependencies, dependents, events, agentRuns };
+        const planned = plan?.tasks.find((p) => p.taskId === task.id);
+        return {
+          ...task,
+          plan: plan
+            ? { id: plan.id, goal: plan.goal, status: plan.status, key: planned?.key ?? null }
+            : null,
+          dependencies,
+          dependents,
+          events,
+          agentRuns,
+        };
       });
       if (flag(parsed, "json")) return printJson(env.output, detail);
       env.output.out.write(render(detail, env));
@@ -56,6 +67,8 @@ export function makeTaskCommand(env: CommandEnv): CommandSpec {
 
 /** A task with everything around it, as `task` shows it (and prints with --json). */
 type TaskDetail = Task & {
+  /** The plan the task belongs to, and its key in that plan. */
+  plan: { id: string; goal: string; status: string; key: string | null } | null;
   dependencies: DependencyInfo[];
   dependents: DependencyInfo[];
   events: TaskEvent[];
@@ -76,7 +89,12 @@ function render(t: TaskDetail, env: CommandEnv): string {
   field("priority", `${priorityName(t.priority)} (${t.priority})`);
   field("attempts", `${t.attempts} of ${t.maxAttempts}`);
   field("timeout", t.timeoutMs === null ? "runner default" : formatDuration(t.timeoutMs));
-  if (t.planId) field("plan", t.planId);
+  if (t.plan) {
+    field(
+      "plan",
+      `${t.plan.id} (${t.plan.status})${t.plan.key ? `, task ${t.plan.key}` : ""}: ${t.plan.goal.split("\n")[0]}`,
+    );
+  } else if (t.planId) field("plan", t.planId);
   if (t.backend) field("backend", t.backend);
   field("created", formatTime(t.createdAt));
   if (t.assignedAt)

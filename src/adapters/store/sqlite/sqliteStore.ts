@@ -1,6 +1,13 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { ConflictError, NotFoundError } from "../../../core/errors.ts";
 import type {
+  Plan,
+  PlanMessage,
+  PlannedTask,
+  PlanStatus,
+  PlanSummary,
+} from "../../../core/plan.ts";
+import type {
   AgentRun,
   AgentRunPatch,
   DependencyInfo,
@@ -12,6 +19,7 @@ import { TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from "../../../core
 import type {
   BlockedTask,
   ClaimRequest,
+  PlanTaskToQueue,
   Store,
   TaskFilter,
   TaskPatch,
@@ -48,6 +56,29 @@ interface DbTask {
   output_tokens: number | null;
   session_id: string | null;
   unmet_deps: number;
+}
+
+interface DbPlan {
+  id: string;
+  goal: string;
+  status: string;
+  planner: string;
+  created_at: number;
+  updated_at: number;
+  approved_at: number | null;
+  executed_at: number | null;
+}
+
+interface DbPlanTask {
+  plan_id: string;
+  key: string;
+  position: number;
+  phase: string;
+  description: string;
+  agent_type: string;
+  priority: number;
+  depends_on: string;
+  task_id: string | null;
 }
 
 interface DbEvent {
@@ -147,7 +178,12 @@ export class SqliteStore implements Store {
   }
 
   async insertTasks(tasks: readonly NewTask[], now: number): Promise<void> {
-    this.#write(() => {
+    this.#write(() => this.#insertTasks(tasks, now));
+  }
+
+  /** The inserts of `insertTasks`, inside a write transaction. */
+  #insertTasks(tasks: readonly NewTask[], now: number): void {
+    {
       const insert = this.#stmt(`INSERT INTO tasks
         (id, description, agent_type, status, priority, context, created_at, plan_id, attempts, max_attempts,
          timeout_ms, run_after, backend, updated_at, unmet_deps)
@@ -195,9 +231,10 @@ export class SqliteStore implements Store {
           priority: task.priority,
           agentType: task.agentType,
           dependsOn: task.dependsOn.length > 0 ? task.dependsOn : undefined,
+          planId: task.planId ?? undefined,
         });
       }
-    });
+    }
   }
 
   async addDependency(taskId: string, dependsOn: string, now: number): Promise<void> {
@@ -579,6 +616,224 @@ export class SqliteStore implements Store {
       });
     }
     return removed;
+  }
+
+  async insertPlan(plan: Plan): Promise<void> {
+    this.#write(() => {
+      this.#stmt(`INSERT INTO plans (id, goal, status, planner, created_at, updated_at, approved_at, executed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        plan.id,
+        plan.goal,
+        plan.status,
+        plan.planner,
+        plan.createdAt,
+        plan.updatedAt,
+        plan.approvedAt,
+        plan.executedAt,
+      );
+      this.#writePlanTasks(plan.id, plan.tasks);
+      for (const m of plan.discussion) this.#insertPlanMessage(plan.id, m);
+      this.#event(plan.createdAt, "plan:created", null, null, {
+        planId: plan.id,
+        status: plan.status,
+        tasks: plan.tasks.length,
+      });
+    });
+  }
+
+  async getPlan(id: string): Promise<Plan | null> {
+    return this.#read(() => this.#plan(id));
+  }
+
+  async findPlanIds(prefix: string, limit: number): Promise<string[]> {
+    return this.#read(() =>
+      (
+        this.#stmt("SELECT id FROM plans WHERE id >= ? AND id < ? ORDER BY id LIMIT ?").all(
+          prefix,
+          `${prefix}g`,
+          limit,
+        ) as { id: string }[]
+      ).map((r) => r.id),
+    );
+  }
+
+  async listPlans(limit: number): Promise<PlanSummary[]> {
+    return this.#read(() => {
+      const rows =
+        this.#stmt(`SELECT p.*, (SELECT COUNT(*) FROM plan_tasks WHERE plan_id = p.id) AS task_count
+          FROM plans p ORDER BY created_at DESC, id LIMIT ?`).all(limit) as unknown as (DbPlan & {
+          task_count: number;
+        })[];
+      const counts = this.#stmt(
+        "SELECT status, COUNT(*) AS n FROM tasks WHERE plan_id = ? GROUP BY status",
+      );
+      return rows.map((row) => {
+        const queued: Record<string, number> = {};
+        for (const c of counts.all(row.id) as { status: string; n: number }[]) {
+          queued[c.status] = Number(c.n);
+        }
+        return {
+          id: row.id,
+          goal: row.goal,
+          status: row.status as PlanStatus,
+          taskCount: Number(row.task_count),
+          queued,
+          createdAt: Number(row.created_at),
+          updatedAt: Number(row.updated_at),
+        };
+      });
+    });
+  }
+
+  async savePlanTasks(planId: string, tasks: readonly PlannedTask[], now: number): Promise<void> {
+    this.#write(() => {
+      const status = this.#planStatus(planId);
+      if (status !== "draft") {
+        throw new ConflictError(
+          `plan ${planId.slice(0, 8)} is ${status}; only a draft plan can be changed`,
+          "start a new plan with 'orchestrate plan <goal>' to plan different work",
+        );
+      }
+      this.#stmt("DELETE FROM plan_tasks WHERE plan_id = ?").run(planId);
+      this.#writePlanTasks(planId, tasks);
+      this.#stmt("UPDATE plans SET updated_at = ? WHERE id = ?").run(now, planId);
+    });
+  }
+
+  async appendPlanMessage(planId: string, message: PlanMessage): Promise<void> {
+    this.#write(() => {
+      this.#planStatus(planId);
+      this.#insertPlanMessage(planId, message);
+      this.#stmt("UPDATE plans SET updated_at = ? WHERE id = ?").run(message.at, planId);
+    });
+  }
+
+  async setPlanStatus(
+    planId: string,
+    from: readonly PlanStatus[],
+    to: PlanStatus,
+    now: number,
+  ): Promise<Plan | null> {
+    return this.#write(() => {
+      this.#planStatus(planId);
+      const changed = this.#stmt(`UPDATE plans SET status = ?, updated_at = ?,
+          approved_at = CASE WHEN ? = 'approved' THEN ? ELSE approved_at END
+        WHERE id = ? AND status IN (SELECT value FROM json_each(?))`).run(
+        to,
+        now,
+        to,
+        now,
+        planId,
+        JSON.stringify(from),
+      );
+      return changed.changes > 0 ? this.#plan(planId) : null;
+    });
+  }
+
+  async executePlan(
+    planId: string,
+    tasks: readonly PlanTaskToQueue[],
+    now: number,
+  ): Promise<{ plan: Plan; queued: boolean }> {
+    return this.#write(() => {
+      const status = this.#planStatus(planId);
+      if (status === "draft") {
+        throw new ConflictError(
+          `plan ${planId.slice(0, 8)} is a draft; approve it before executing it`,
+          `review and approve it with 'orchestrate plan-continue ${planId.slice(0, 8)}' (choose [p])`,
+        );
+      }
+      if (status !== "approved") return { plan: this.#plan(planId) as Plan, queued: false };
+      this.#insertTasks(tasks, now);
+      const link = this.#stmt("UPDATE plan_tasks SET task_id = ? WHERE plan_id = ? AND key = ?");
+      for (const t of tasks) link.run(t.id, planId, t.key);
+      this.#stmt(
+        "UPDATE plans SET status = 'executing', executed_at = ?, updated_at = ? WHERE id = ?",
+      ).run(now, now, planId);
+      return { plan: this.#plan(planId) as Plan, queued: true };
+    });
+  }
+
+  /** The plan's status; NotFoundError when there is no such plan. */
+  #planStatus(planId: string): PlanStatus {
+    const row = this.#stmt("SELECT status FROM plans WHERE id = ?").get(planId) as
+      | { status: string }
+      | undefined;
+    if (!row) {
+      throw new NotFoundError(`no plan ${planId}`, "list plans with 'orchestrate plan-list'");
+    }
+    return row.status as PlanStatus;
+  }
+
+  #plan(id: string): Plan | null {
+    const row = this.#stmt("SELECT * FROM plans WHERE id = ?").get(id) as DbPlan | undefined;
+    if (!row) return null;
+    const tasks = (
+      this.#stmt("SELECT * FROM plan_tasks WHERE plan_id = ? ORDER BY position").all(
+        id,
+      ) as unknown as DbPlanTask[]
+    ).map(
+      (t): PlannedTask => ({
+        key: t.key,
+        phase: t.phase,
+        description: t.description,
+        agentType: t.agent_type,
+        priority: Number(t.priority),
+        dependsOn: JSON.parse(t.depends_on) as string[],
+        taskId: t.task_id,
+      }),
+    );
+    const discussion = (
+      this.#stmt("SELECT at, role, content FROM plan_messages WHERE plan_id = ? ORDER BY id").all(
+        id,
+      ) as { at: number; role: string; content: string }[]
+    ).map(
+      (m): PlanMessage => ({
+        at: Number(m.at),
+        role: m.role as PlanMessage["role"],
+        content: m.content,
+      }),
+    );
+    return {
+      id: row.id,
+      goal: row.goal,
+      status: row.status as PlanStatus,
+      planner: row.planner,
+      tasks,
+      discussion,
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+      approvedAt: numberOrNull(row.approved_at),
+      executedAt: numberOrNull(row.executed_at),
+    };
+  }
+
+  #writePlanTasks(planId: string, tasks: readonly PlannedTask[]): void {
+    const insert = this.#stmt(`INSERT INTO plan_tasks
+      (plan_id, key, position, phase, description, agent_type, priority, depends_on, task_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    tasks.forEach((t, position) => {
+      insert.run(
+        planId,
+        t.key,
+        position,
+        t.phase,
+        t.description,
+        t.agentType,
+        t.priority,
+        JSON.stringify(t.dependsOn),
+        t.taskId ?? null,
+      );
+    });
+  }
+
+  #insertPlanMessage(planId: string, m: PlanMessage): void {
+    this.#stmt("INSERT INTO plan_messages (plan_id, at, role, content) VALUES (?, ?, ?, ?)").run(
+      planId,
+      m.at,
+      m.role,
+      m.content,
+    );
   }
 
   #event(

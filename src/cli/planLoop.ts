@@ -1,0 +1,326 @@
+import { createInterface, type Interface } from "node:readline";
+import { isOrchestrateError } from "../core/errors.ts";
+import { shortId } from "../core/ids.ts";
+import type { Plan } from "../core/plan.ts";
+import { findPlannedTask, type TaskDraft } from "../core/planEdits.ts";
+import type { Planner } from "../core/planner.ts";
+import { parsePriority, priorityName } from "../core/priority.ts";
+import { type Output, paint, println } from "./output.ts";
+import { progressLine, renderGraph, renderPlan } from "./planView.ts";
+
+/** How a session ended: the plan left as a draft, approved, or approved and queued. */
+export type LoopOutcome = "kept" | "approved" | "queued";
+
+const MENU = "[d]iscuss  [a]dd  [m]odify  [s]plit  [r]emove  [v]iew  [p]roceed  [q]uit";
+
+/**
+ * Reads answers line by line from a terminal or a pipe. Lines that arrive before they are asked for
+ * (piped input) wait in the iterator's buffer; end of input (Ctrl-D, the end of a pipe) and Ctrl-C end
+ * the session the same way: the plan stays as saved.
+ */
+class Prompter {
+  readonly #rl: Interface;
+  readonly #lines: AsyncIterator<string>;
+  readonly #output: Output;
+  readonly #tty: boolean;
+  #closed = false;
+
+  constructor(input: NodeJS.ReadableStream & { isTTY?: boolean }, output: Output) {
+    this.#tty = input.isTTY === true && output.out.isTTY === true;
+    this.#output = output;
+    this.#rl = createInterface({ input, output: output.out, terminal: this.#tty });
+    this.#rl.on("SIGINT", () => {
+      output.out.write("\n");
+      this.close();
+    });
+    this.#rl.on("close", () => {
+      this.#closed = true;
+    });
+    this.#lines = this.#rl[Symbol.asyncIterator]();
+  }
+
+  /** The next answer, trimmed; null at the end of input. */
+  async ask(question: string): Promise<string | null> {
+    if (this.#closed) return null;
+    if (this.#tty) {
+      this.#rl.setPrompt(question);
+      this.#rl.prompt();
+    } else {
+      this.#output.out.write(question);
+    }
+    const next = await this.#lines.next();
+    if (next.done) {
+      if (!this.#tty) this.#output.out.write("\n");
+      return null;
+    }
+    const answer = next.value.trim();
+    // Piped answers are not echoed by a terminal: echo them so a transcript reads like a session.
+    if (!this.#tty) this.#output.out.write(`${answer}\n`);
+    return answer;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rl.close();
+  }
+}
+
+/**
+ * The spec's interactive loop over one draft plan: [d] discuss, [a] add, [m] modify, [s] split,
+ * [r] remove, [v] view, [p] proceed to approval, [q] quit (keeping the draft). Every change is saved by
+ * the Planner before the next question, so quitting, Ctrl-C or a crash at any point loses nothing.
+ */
+export async function planningLoop(
+  planner: Planner,
+  start: Plan,
+  input: NodeJS.ReadableStream & { isTTY?: boolean },
+  output: Output,
+): Promise<LoopOutcome> {
+  const prompter = new Prompter(input, output);
+  const out = output.out;
+  const say = (line = "") => println(output, line);
+  const note = (line: string) => say(paint("dim", line, out));
+  let plan = start;
+  const show = async () => {
+    for (const line of renderPlan(plan, output)) say(line);
+  };
+  try {
+    await show();
+    for (;;) {
+      say();
+      say(paint("dim", MENU, out));
+      const choice = await prompter.ask("plan> ");
+      if (choice === null) break;
+      const word = choice.toLowerCase();
+      try {
+        switch (word) {
+          case "":
+            continue;
+          case "d":
+          case "discuss": {
+            const message = await prompter.ask("you> ");
+            if (message === null) return keep(output, plan);
+            if (message === "") continue;
+            if (planner.decomposer.llm) note(`asking ${planner.decomposer.llm.name}…`);
+            const answer = await planner.discuss(plan.id, message);
+            if (answer === null) {
+              say(
+                "Discussion needs a model: set ANTHROPIC_API_KEY (or OPENAI_API_KEY / OPENAI_BASE_URL), or install the claude CLI, then continue this plan.",
+              );
+            } else {
+              say(`${paint("bold", "model>", out)} ${answer}`);
+            }
+            break;
+          }
+          case "a":
+          case "add": {
+            const draft = await askDraft(prompter);
+            if (draft === null) continue;
+            const result = await planner.add(plan.id, draft);
+            plan = result.plan;
+            say(
+              `Added ${result.task.key} (${result.task.agentType}, ${priorityName(result.task.priority)}).`,
+            );
+            break;
+          }
+          case "m":
+          case "modify": {
+            const key = await prompter.ask("task to modify (key): ");
+            if (!key) continue;
+            const task = findPlannedTask(plan.tasks, key);
+            note("press Enter to keep a value");
+            const changes = await askChanges(prompter, task);
+            if (changes === null) continue;
+            const result = await planner.modify(plan.id, key, changes);
+            plan = result.plan;
+            say(`Changed ${result.task.key}.`);
+            break;
+          }
+          case "s":
+          case "split": {
+            const key = await prompter.ask("task to split (key): ");
+            if (!key) continue;
+            if (planner.decomposer.llm)
+              note(`asking ${planner.decomposer.llm.name} to split ${key}…`);
+            const result = await planner.split(plan.id, key);
+            plan = result.plan;
+            for (const w of result.warnings) say(paint("yellow", `warning: ${w}`, out));
+            say(`Split ${result.replaced.key} into ${result.parts.map((p) => p.key).join(", ")}.`);
+            break;
+          }
+          case "r":
+          case "remove": {
+            const key = await prompter.ask("task to remove (key): ");
+            if (!key) continue;
+            const result = await planner.remove(plan.id, key);
+            plan = result.plan;
+            say(`Removed ${result.removed.key}.`);
+            for (const r of result.rewired) {
+              say(
+                `  ${r.key} waited for ${r.before.join(", ")}; now ${r.after.length > 0 ? `waits for ${r.after.join(", ")}` : "waits for nothing"}.`,
+              );
+            }
+            break;
+          }
+          case "v":
+          case "view":
+            await show();
+            say();
+            for (const line of renderGraph(plan, output)) say(line);
+            break;
+          case "p":
+          case "proceed": {
+            const outcome = await proceed(planner, plan, prompter, output);
+            if (outcome !== null) return outcome;
+            break;
+          }
+          case "q":
+          case "quit":
+          case "exit":
+            return keep(output, plan);
+          case "?":
+          case "h":
+          case "help":
+            say(MENU);
+            break;
+          default:
+            say(`Unknown choice '${choice}': type d, a, m, s, r, v, p or q.`);
+        }
+      } catch (error) {
+        if (!isOrchestrateError(error)) throw error;
+        say(paint("red", `error: ${error.message}`, out));
+        if (error.hint) say(`hint: ${error.hint}`);
+      }
+    }
+    return keep(output, plan);
+  } finally {
+    prompter.close();
+  }
+}
+
+/**
+ * For an approved plan: offer to queue its tasks now (`orchestrate plan-continue` of an approved plan).
+ */
+export async function offerExecution(
+  planner: Planner,
+  plan: Plan,
+  input: NodeJS.ReadableStream & { isTTY?: boolean },
+  output: Output,
+): Promise<LoopOutcome> {
+  const prompter = new Prompter(input, output);
+  try {
+    return (await askToQueue(planner, plan, prompter, output)) ? "queued" : "approved";
+  } finally {
+    prompter.close();
+  }
+}
+
+/** The approval phase: review, confirm, and optionally queue. Null goes back to the loop. */
+async function proceed(
+  planner: Planner,
+  plan: Plan,
+  prompter: Prompter,
+  output: Output,
+): Promise<LoopOutcome | null> {
+  const say = (line = "") => println(output, line);
+  const problems = planner.problems(plan);
+  if (problems.length > 0) {
+    say("The plan cannot be approved yet:");
+    for (const p of problems) say(`  - ${p}`);
+    return null;
+  }
+  say();
+  for (const line of renderGraph(plan, output)) say(line);
+  const answer = await prompter.ask(`Approve this plan of ${plan.tasks.length} tasks? [y/N] `);
+  if (answer === null) return keep(output, plan);
+  if (!/^y(es)?$/i.test(answer)) {
+    say("Not approved; back to planning.");
+    return null;
+  }
+  const approved = await planner.approve(plan.id);
+  say(`Approved plan ${shortId(approved.id)}.`);
+  return (await askToQueue(planner, approved, prompter, output)) ? "queued" : "approved";
+}
+
+async function askToQueue(
+  planner: Planner,
+  plan: Plan,
+  prompter: Prompter,
+  output: Output,
+): Promise<boolean> {
+  const say = (line = "") => println(output, line);
+  const answer = await prompter.ask(`Queue its ${plan.tasks.length} tasks now? [Y/n] `);
+  if (answer === null || /^n(o)?$/i.test(answer)) {
+    say(`Not queued. Queue it later with: orchestrate execute-plan ${shortId(plan.id)}`);
+    return false;
+  }
+  const { plan: executed, queued } = await planner.execute(plan.id);
+  const tasks = await planner.queuedTasks(executed);
+  say(
+    queued
+      ? `Queued ${tasks.length} tasks of plan ${shortId(plan.id)}. Start agents with: orchestrate run`
+      : `Plan ${shortId(plan.id)} was already queued (${progressLine(executed, tasks)}).`,
+  );
+  return true;
+}
+
+function keep(output: Output, plan: Plan): "kept" {
+  println(output, `Draft saved. Continue with: orchestrate plan-continue ${shortId(plan.id)}`);
+  return "kept";
+}
+
+async function askDraft(prompter: Prompter): Promise<TaskDraft | null> {
+  const description = await prompter.ask("description: ");
+  if (!description) return null;
+  const agentType = await prompter.ask("agent type [auto]: ");
+  if (agentType === null) return null;
+  const priority = await prompter.ask("priority (low, normal, high, urgent) [normal]: ");
+  if (priority === null) return null;
+  const dependsOn = await prompter.ask("depends on (task keys, comma-separated) []: ");
+  if (dependsOn === null) return null;
+  const phase = await prompter.ask("phase [Implementation]: ");
+  if (phase === null) return null;
+  return {
+    description,
+    agentType: agentType || undefined,
+    priority: priority === "" ? undefined : parsePriority(priority),
+    dependsOn: splitKeys(dependsOn),
+    phase: phase || undefined,
+  };
+}
+
+async function askChanges(
+  prompter: Prompter,
+  task: Plan["tasks"][number],
+): Promise<Partial<TaskDraft> | null> {
+  const changes: Partial<TaskDraft> = {};
+  const description = await prompter.ask(
+    `description [${task.description.slice(0, 60)}${task.description.length > 60 ? "…" : ""}]: `,
+  );
+  if (description === null) return null;
+  if (description !== "") changes.description = description;
+  const agentType = await prompter.ask(`agent type [${task.agentType}]: `);
+  if (agentType === null) return null;
+  if (agentType !== "") changes.agentType = agentType;
+  const priority = await prompter.ask(`priority [${priorityName(task.priority)}]: `);
+  if (priority === null) return null;
+  if (priority !== "") changes.priority = parsePriority(priority);
+  const deps = await prompter.ask(
+    `depends on [${task.dependsOn.join(", ") || "nothing"}] ('-' for nothing): `,
+  );
+  if (deps === null) return null;
+  if (deps === "-") changes.dependsOn = [];
+  else if (deps !== "") changes.dependsOn = splitKeys(deps);
+  const phase = await prompter.ask(`phase [${task.phase}]: `);
+  if (phase === null) return null;
+  if (phase !== "") changes.phase = phase;
+  return changes;
+}
+
+function splitKeys(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+}

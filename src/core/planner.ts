@@ -1,0 +1,244 @@
+import type { PlanTaskToQueue, Store } from "../ports/store.ts";
+import type { Decomposer } from "./decomposer.ts";
+import { ConflictError, NotFoundError, UsageError } from "./errors.ts";
+import { looksLikeIdPrefix, newTaskId, randomHex, TASK_ID_LENGTH } from "./ids.ts";
+import type { Plan, PlanMessage, PlannedTask } from "./plan.ts";
+import {
+  addPlannedTask,
+  executionOrder,
+  findPlannedTask,
+  modifyPlannedTask,
+  planProblems,
+  type RewiredDependent,
+  removePlannedTask,
+  splitPlannedTask,
+  type TaskDraft,
+} from "./planEdits.ts";
+import type { Task } from "./task.ts";
+import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH } from "./taskQueue.ts";
+
+/**
+ * The Interactive Planner without its terminal: planning sessions kept in the store. Every operation
+ * loads the plan, applies one pure change (planEdits) and saves the result in one transaction before
+ * it returns, so a crash or Ctrl-C between two steps loses nothing. Only draft plans change; approval
+ * checks the plan; execution queues its tasks once, however often it is asked.
+ */
+export class Planner {
+  readonly store: Store;
+  readonly decomposer: Decomposer;
+  readonly #clock: () => number;
+
+  constructor(store: Store, decomposer: Decomposer, clock: () => number = Date.now) {
+    this.store = store;
+    this.decomposer = decomposer;
+    this.#clock = clock;
+  }
+
+  /** Decomposes `goal` and saves the result as a new draft (or, with `approve`, approved) plan. */
+  async start(
+    goal: string,
+    options: { approve?: boolean } = {},
+  ): Promise<{ plan: Plan; warnings: string[] }> {
+    const text = goal.trim();
+    if (text === "") {
+      throw new UsageError(
+        "the goal is empty",
+        'say what to build: orchestrate plan "Build a REST API with auth"',
+      );
+    }
+    if (text.length > MAX_DESCRIPTION_LENGTH) {
+      throw new UsageError(
+        `the goal is ${text.length} characters; the limit is ${MAX_DESCRIPTION_LENGTH}`,
+      );
+    }
+    const made = await this.decomposer.decompose(text);
+    const now = this.#clock();
+    const plan: Plan = {
+      id: randomHex(TASK_ID_LENGTH),
+      goal: text,
+      status: options.approve ? "approved" : "draft",
+      planner: made.planner,
+      tasks: made.value,
+      discussion: [],
+      createdAt: now,
+      updatedAt: now,
+      approvedAt: options.approve ? now : null,
+      executedAt: null,
+    };
+    if (options.approve) this.#refuseProblems(plan.tasks);
+    await this.store.insertPlan(plan);
+    return { plan, warnings: made.warnings };
+  }
+
+  /** Finds a plan by id or unique prefix. */
+  async get(idOrPrefix: string): Promise<Plan> {
+    const input = idOrPrefix.trim().toLowerCase();
+    if (!looksLikeIdPrefix(input)) {
+      throw new UsageError(
+        `'${idOrPrefix}' is not a plan id`,
+        "plan ids are hex digits; list them with 'orchestrate plan-list'",
+      );
+    }
+    const ids = await this.store.findPlanIds(input, 6);
+    if (ids.length === 0) {
+      throw new NotFoundError(
+        `no plan matches '${idOrPrefix}'`,
+        "list plans with 'orchestrate plan-list'",
+      );
+    }
+    if (ids.length > 1 && !ids.includes(input)) {
+      throw new UsageError(
+        `'${idOrPrefix}' matches several plans: ${ids.map((id) => id.slice(0, 8)).join(", ")}`,
+        "give more characters of the id",
+      );
+    }
+    const plan = await this.store.getPlan(ids.includes(input) ? input : (ids[0] as string));
+    if (!plan) throw new NotFoundError(`no plan matches '${idOrPrefix}'`);
+    return plan;
+  }
+
+  async add(planId: string, draft: TaskDraft): Promise<{ plan: Plan; task: PlannedTask }> {
+    const plan = await this.#draft(planId);
+    const result = addPlannedTask(plan.tasks, draft, this.decomposer.types);
+    return { plan: await this.#save(plan, result.tasks), task: result.task };
+  }
+
+  async modify(
+    planId: string,
+    key: string,
+    changes: Partial<TaskDraft>,
+  ): Promise<{ plan: Plan; task: PlannedTask }> {
+    const plan = await this.#draft(planId);
+    const result = modifyPlannedTask(plan.tasks, key, changes, this.decomposer.types);
+    return { plan: await this.#save(plan, result.tasks), task: result.task };
+  }
+
+  /** Splits a task with the model (or the heuristic when there is none or its answer is unusable). */
+  async split(
+    planId: string,
+    key: string,
+  ): Promise<{ plan: Plan; parts: PlannedTask[]; replaced: PlannedTask; warnings: string[] }> {
+    const plan = await this.#draft(planId);
+    const replaced = findPlannedTask(plan.tasks, key);
+    const made = await this.decomposer.split(replaced, plan.goal);
+    // The model may take a while: split what is saved now, not what was loaded before asking.
+    const current = await this.#draft(planId);
+    const result = splitPlannedTask(current.tasks, replaced.key, made.value, this.decomposer.types);
+    return {
+      plan: await this.#save(current, result.tasks),
+      parts: result.parts,
+      replaced,
+      warnings: made.warnings,
+    };
+  }
+
+  async remove(
+    planId: string,
+    key: string,
+  ): Promise<{ plan: Plan; removed: PlannedTask; rewired: RewiredDependent[] }> {
+    const plan = await this.#draft(planId);
+    const result = removePlannedTask(plan.tasks, key);
+    return {
+      plan: await this.#save(plan, result.tasks),
+      removed: result.removed,
+      rewired: result.rewired,
+    };
+  }
+
+  /**
+   * One discussion turn: the person's message and the model's answer are both kept. Null when no
+   * model is configured (nothing is recorded then).
+   */
+  async discuss(planId: string, message: string): Promise<string | null> {
+    const text = message.trim();
+    if (text === "") throw new UsageError("the message is empty", "ask a question about the plan");
+    const plan = await this.get(planId);
+    if (!this.decomposer.llm) return null;
+    const asked: PlanMessage = { at: this.#clock(), role: "user", content: text };
+    await this.store.appendPlanMessage(plan.id, asked);
+    const answer = await this.decomposer.discuss(plan.goal, plan.tasks, plan.discussion, text);
+    if (answer === null) return null;
+    await this.store.appendPlanMessage(plan.id, {
+      at: this.#clock(),
+      role: "assistant",
+      content: answer,
+    });
+    return answer;
+  }
+
+  /** Problems that stop approval (empty when the plan can be approved). */
+  problems(plan: Plan): string[] {
+    return planProblems(plan.tasks, this.decomposer.types);
+  }
+
+  async approve(planId: string): Promise<Plan> {
+    const plan = await this.#draft(planId);
+    this.#refuseProblems(plan.tasks);
+    const approved = await this.store.setPlanStatus(plan.id, ["draft"], "approved", this.#clock());
+    if (!approved)
+      throw new ConflictError(
+        `plan ${plan.id.slice(0, 8)} changed while it was being approved`,
+        "look at it again with 'orchestrate plan-continue'",
+      );
+    return approved;
+  }
+
+  /**
+   * Queues an approved plan's tasks with their dependency edges and the plan's id. Asking again (or from
+   * two terminals at once) queues nothing more: `queued` says whether this call did it.
+   */
+  async execute(planId: string): Promise<{ plan: Plan; queued: boolean }> {
+    const plan = await this.get(planId);
+    const ids = new Map(plan.tasks.map((t) => [t.key, newTaskId()]));
+    const byKey = new Map(plan.tasks.map((t) => [t.key, t]));
+    const tasks: PlanTaskToQueue[] = executionOrder(plan.tasks).map((key) => {
+      const t = byKey.get(key) as PlannedTask;
+      return {
+        key,
+        id: ids.get(key) as string,
+        description: t.description,
+        agentType: t.agentType,
+        priority: t.priority,
+        context: { goal: plan.goal, phase: t.phase, planTask: key },
+        planId: plan.id,
+        maxAttempts: DEFAULT_MAX_ATTEMPTS,
+        timeoutMs: null,
+        backend: null,
+        dependsOn: t.dependsOn.map((d) => ids.get(d) as string),
+      };
+    });
+    return this.store.executePlan(plan.id, tasks, this.#clock());
+  }
+
+  /** The plan's queued tasks (newest state), for progress views. */
+  async queuedTasks(plan: Plan): Promise<Task[]> {
+    return this.store.listTasks({ planId: plan.id, limit: Math.max(plan.tasks.length, 1) * 2 });
+  }
+
+  async #draft(planId: string): Promise<Plan> {
+    const plan = await this.get(planId);
+    if (plan.status !== "draft") {
+      throw new ConflictError(
+        `plan ${plan.id.slice(0, 8)} is ${plan.status}; only a draft plan can be changed`,
+        "start a new plan with 'orchestrate plan <goal>' to plan different work",
+      );
+    }
+    return plan;
+  }
+
+  async #save(plan: Plan, tasks: PlannedTask[]): Promise<Plan> {
+    const now = this.#clock();
+    await this.store.savePlanTasks(plan.id, tasks, now);
+    return { ...plan, tasks, updatedAt: now };
+  }
+
+  #refuseProblems(tasks: readonly PlannedTask[]): void {
+    const problems = planProblems(tasks, this.decomposer.types);
+    if (problems.length > 0) {
+      throw new UsageError(
+        `the plan cannot be approved: ${problems.join("; ")}`,
+        "fix it first: add tasks, or change their dependencies",
+      );
+    }
+  }
+}

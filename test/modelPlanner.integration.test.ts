@@ -1,0 +1,225 @@
+// The model-backed decomposer against a loopback server speaking the Anthropic Messages API: the real
+// SDK adapter, real HTTP, the planner's validation and its one correction round.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeAnthropicLlm } from "../src/adapters/llm/apiLlms.ts";
+import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
+import { Decomposer } from "../src/core/decomposer.ts";
+import { Planner } from "../src/core/planner.ts";
+import { type AnthropicServer, startAnthropicServer } from "./fixtures/anthropicServer.ts";
+import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
+
+const VALID_PLAN = {
+  tasks: [
+    {
+      key: "spec",
+      phase: "Design",
+      description: "Write the API spec",
+      agent_type: "specifications-engineer",
+      priority: "high",
+      depends_on: [],
+    },
+    {
+      key: "api",
+      phase: "Implementation",
+      description: "Build the endpoints",
+      agent_type: "backend-engineer",
+      depends_on: ["spec"],
+    },
+    {
+      key: "ui",
+      phase: "Implementation",
+      description: "Build the login page",
+      agent_type: "frontend-ui-engineer",
+      depends_on: ["spec", "ghost"],
+    },
+    {
+      key: "tests",
+      phase: "Testing",
+      description: "Test the API",
+      agent_type: "backend-systems-engineer",
+      priority: 3,
+      depends_on: ["api", "ui"],
+    },
+  ],
+};
+
+// Well-formed JSON but not a usable plan: a cycle between a and b, and two tasks keyed c.
+const INVALID_PLAN = {
+  tasks: [
+    { key: "a", description: "first", agent_type: "backend-systems-engineer", depends_on: ["b"] },
+    { key: "b", description: "second", agent_type: "backend-systems-engineer", depends_on: ["a"] },
+    { key: "c", description: "third", agent_type: "backend-systems-engineer" },
+    { key: "c", description: "fourth", agent_type: "backend-systems-engineer" },
+  ],
+};
+
+describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
+  let server: AnthropicServer;
+  let env: Record<string, string>;
+
+  before(async () => {
+    server = await startAnthropicServer();
+    env = {
+      ANTHROPIC_API_KEY: "sk-test-planner",
+      ANTHROPIC_BASE_URL: server.url,
+      ORCHESTRATE_PLANNER_MODEL: "planner-model",
+    };
+  });
+  after(() => server.close());
+
+  test("an invalid plan is fed back once; the corrected plan is repaired and used", async () => {
+    server.requests.length = 0;
+    server.script(
+      {
+        kind: "text",
+        text: `Here is the plan:\n\`\`\`json\n${JSON.stringify(INVALID_PLAN)}\n\`\`\``,
+      },
+      { kind: "text", text: JSON.stringify(VALID_PLAN) },
+    );
+    const made = await new Decomposer(makeAnthropicLlm(env)).decompose(
+      "Build a REST API with a login page",
+    );
+    assert.equal(made.planner, "anthropic-api:planner-model");
+    assert.deepEqual(
+      made.value.map((t) => [t.key, t.agentType, t.dependsOn]),
+      [
+        ["spec", "specifications-engineer", []],
+        ["api", "backend-systems-engineer", ["spec"]],
+        ["ui", "frontend-ui-engineer", ["spec"]],
+        ["tests", "backend-systems-engineer", ["api", "ui"]],
+      ],
+    );
+    assert.equal(made.value[0]?.priority, 4 - 1, "'high' is 3");
+    assert.ok(
+      made.warnings.some((w) =>
+        /unknown agent type 'backend-engineer' became backend-systems-engineer/.test(w),
+      ),
+    );
+    assert.ok(made.warnings.some((w) => /'ghost', which is not in the plan/.test(w)));
+
+    assert.equal(server.requests.length, 2);
+    const [first, second] = server.requests;
+    assert.equal(first?.headers["x-api-key"], "sk-test-planner");
+    assert.equal(first?.body["model"], "planner-model");
+    assert.match(String(first?.body["system"]), /backend-systems-engineer/);
+    const messages = second?.body["messages"] as { role: string; content: string }[];
+    assert.equal(messages.length, 3, "the question, the invalid answer, the problems");
+    assert.equal(messages[1]?.role, "assistant");
+    assert.match(messages[2]?.content ?? "", /cycle: a -> b -> a/);
+    assert.match(messages[2]?.content ?? "", /two tasks have the key 'c'/);
+  });
+
+  test("still invalid after the correction: the heuristic plan, with a visible warning", async () => {
+    server.requests.length = 0;
+    server.script(
+      { kind: "text", text: "I cannot do that." },
+      { kind: "text", text: JSON.stringify(INVALID_PLAN) },
+    );
+    const made = await new Decomposer(makeAnthropicLlm(env)).decompose("Build a pipeline");
+    assert.equal(made.planner, "heuristic");
+    assert.equal(server.requests.length, 2);
+    assert.match(made.warnings.join("\n"), /gave no usable plan after one correction .*cycle/);
+    assert.ok(made.value.some((t) => t.agentType === "data-pipeline-engineer"));
+  });
+
+  test("a 401 falls back to the heuristic at once and says why", async () => {
+    server.requests.length = 0;
+    server.script({ kind: "status", status: 401 });
+    const made = await new Decomposer(makeAnthropicLlm(env)).decompose("Build a pipeline");
+    assert.equal(made.planner, "heuristic");
+    assert.equal(server.requests.length, 1, "an auth failure is not retried");
+    assert.match(made.warnings.join("\n"), /could not be asked for a plan \(401/);
+  });
+
+  test("discussion turns are stored and given back to the model; a model split replaces the task", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orch-plan-model-"));
+    const store = openSqliteStore({ path: join(dir, "tasks.db"), busyTimeoutMs: 5000 });
+    try {
+      server.requests.length = 0;
+      server.script({ kind: "text", text: JSON.stringify(VALID_PLAN) });
+      const planner = new Planner(store, new Decomposer(makeAnthropicLlm(env)));
+      const { plan } = await planner.start("Build a REST API with a login page");
+      server.script({ kind: "text", text: "Caching is not needed for a first version." });
+      assert.equal(
+        await planner.discuss(plan.id, "Should we add caching?"),
+        "Caching is not needed for a first version.",
+      );
+      server.script({ kind: "text", text: "Then rate limits belong in the api task." });
+      await planner.discuss(plan.id, "What about rate limits?");
+      const third = server.requests.at(-1)?.body["messages"] as { role: string; content: string }[];
+      assert.deepEqual(
+        third.map((m) => m.role),
+        ["user", "assistant", "user"],
+      );
+      assert.equal(third[0]?.content, "Should we add caching?");
+      assert.match(String(server.requests.at(-1)?.body["system"]), /api \[Implementation\]/);
+      const saved = await store.getPlan(plan.id);
+      assert.equal(saved?.discussion.length, 4);
+
+      server.script({
+        kind: "text",
+        text: JSON.stringify({
+          parts: [
+            {
+              description: "Build the auth endpoints",
+              agent_type: "backend-systems-engineer",
+              after: [],
+            },
+            {
+              description: "Build the notes endpoints",
+              agent_type: "backend-systems-engineer",
+              after: [0],
+            },
+          ],
+        }),
+      });
+      const split = await planner.split(plan.id, "api");
+      assert.deepEqual(
+        split.parts.map((p) => p.description),
+        ["Build the auth endpoints", "Build the notes endpoints"],
+      );
+      const after = await store.getPlan(plan.id);
+      assert.deepEqual(after?.tasks.find((t) => t.key === "tests")?.dependsOn.toSorted(), [
+        split.parts[1]?.key,
+        "ui",
+      ]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("`orchestrate plan --yes --json` plans with the model through the real binary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orch-plan-cli-"));
+    try {
+      server.script({ kind: "text", text: JSON.stringify(VALID_PLAN) });
+      const result = await runOrchestrate(dir, isolatedEnv(dir, env), [
+        "plan",
+        "Build a REST API with a login page",
+        "--planner",
+        "anthropic-api",
+        "--yes",
+        "--json",
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const plan = JSON.parse(result.stdout) as {
+        status: string;
+        planner: string;
+        dependencies: Record<string, string[]>;
+      };
+      assert.equal(plan.status, "approved");
+      assert.equal(plan.planner, "anthropic-api:planner-model");
+      assert.deepEqual(plan.dependencies["tests"], ["api", "ui"]);
+      assert.match(result.stderr, /repaired the model's plan/);
+      assert.ok(
+        !result.stdout.includes("sk-test-planner") && !result.stderr.includes("sk-test-planner"),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
