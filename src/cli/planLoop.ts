@@ -1,4 +1,5 @@
 import { createInterface, type Interface } from "node:readline";
+import { type AgentTypeInfo, resolveAgentType } from "../core/agentTypes.ts";
 import { isOrchestrateError } from "../core/errors.ts";
 import { shortId } from "../core/ids.ts";
 import type { Plan } from "../core/plan.ts";
@@ -59,6 +60,11 @@ class Prompter {
     return answer;
   }
 
+  /** True once input ended or Ctrl-C was pressed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -87,7 +93,7 @@ export async function planningLoop(
   };
   try {
     await show();
-    for (;;) {
+    while (!prompter.closed) {
       say();
       say(paint("dim", MENU, out));
       const choice = await prompter.ask("plan> ");
@@ -115,7 +121,7 @@ export async function planningLoop(
           }
           case "a":
           case "add": {
-            const draft = await askDraft(prompter);
+            const draft = await askDraft(prompter, output, planner.decomposer.types);
             if (draft === null) continue;
             const result = await planner.add(plan.id, draft);
             plan = result.plan;
@@ -130,7 +136,7 @@ export async function planningLoop(
             if (!key) continue;
             const task = findPlannedTask(plan.tasks, key);
             note("press Enter to keep a value");
-            const changes = await askChanges(prompter, task);
+            const changes = await askChanges(prompter, output, planner.decomposer.types, task);
             if (changes === null) continue;
             const result = await planner.modify(plan.id, key, changes);
             plan = result.plan;
@@ -270,12 +276,53 @@ function keep(output: Output, plan: Plan): "kept" {
   return "kept";
 }
 
-async function askDraft(prompter: Prompter): Promise<TaskDraft | null> {
+/**
+ * Asks until the answer parses (or input ends): a typo in a priority or type is explained and asked
+ * again instead of losing the answers before it.
+ */
+async function askParsed<T>(
+  prompter: Prompter,
+  output: Output,
+  question: string,
+  parse: (answer: string) => T,
+): Promise<{ value: T } | null> {
+  for (;;) {
+    const answer = await prompter.ask(question);
+    if (answer === null) return null;
+    try {
+      return { value: parse(answer) };
+    } catch (error) {
+      if (!isOrchestrateError(error)) throw error;
+      println(output, paint("red", `error: ${error.message}`, output.out));
+      if (error.hint) println(output, `hint: ${error.hint}`);
+    }
+  }
+}
+
+function typeParser(types: readonly AgentTypeInfo[]) {
+  return (answer: string) =>
+    answer === "" ? undefined : (resolveAgentType(answer, types) ?? "auto");
+}
+
+function priorityParser(answer: string): number | undefined {
+  return answer === "" ? undefined : parsePriority(answer);
+}
+
+async function askDraft(
+  prompter: Prompter,
+  output: Output,
+  types: readonly AgentTypeInfo[],
+): Promise<TaskDraft | null> {
   const description = await prompter.ask("description: ");
   if (!description) return null;
-  const agentType = await prompter.ask("agent type [auto]: ");
+  const agentType = await askParsed(prompter, output, "agent type [auto]: ", typeParser(types));
   if (agentType === null) return null;
-  const priority = await prompter.ask("priority (low, normal, high, urgent) [normal]: ");
+  const priority = await askParsed(
+    prompter,
+    output,
+    "priority (low, normal, high, urgent) [normal]: ",
+    priorityParser,
+  );
   if (priority === null) return null;
   const dependsOn = await prompter.ask("depends on (task keys, comma-separated) []: ");
   if (dependsOn === null) return null;
@@ -283,8 +330,8 @@ async function askDraft(prompter: Prompter): Promise<TaskDraft | null> {
   if (phase === null) return null;
   return {
     description,
-    agentType: agentType || undefined,
-    priority: priority === "" ? undefined : parsePriority(priority),
+    agentType: agentType.value,
+    priority: priority.value,
     dependsOn: splitKeys(dependsOn),
     phase: phase || undefined,
   };
@@ -292,6 +339,8 @@ async function askDraft(prompter: Prompter): Promise<TaskDraft | null> {
 
 async function askChanges(
   prompter: Prompter,
+  output: Output,
+  types: readonly AgentTypeInfo[],
   task: Plan["tasks"][number],
 ): Promise<Partial<TaskDraft> | null> {
   const changes: Partial<TaskDraft> = {};
@@ -300,12 +349,22 @@ async function askChanges(
   );
   if (description === null) return null;
   if (description !== "") changes.description = description;
-  const agentType = await prompter.ask(`agent type [${task.agentType}]: `);
+  const agentType = await askParsed(
+    prompter,
+    output,
+    `agent type [${task.agentType}]: `,
+    typeParser(types),
+  );
   if (agentType === null) return null;
-  if (agentType !== "") changes.agentType = agentType;
-  const priority = await prompter.ask(`priority [${priorityName(task.priority)}]: `);
+  if (agentType.value !== undefined) changes.agentType = agentType.value;
+  const priority = await askParsed(
+    prompter,
+    output,
+    `priority [${priorityName(task.priority)}]: `,
+    priorityParser,
+  );
   if (priority === null) return null;
-  if (priority !== "") changes.priority = parsePriority(priority);
+  if (priority.value !== undefined) changes.priority = priority.value;
   const deps = await prompter.ask(
     `depends on [${task.dependsOn.join(", ") || "nothing"}] ('-' for nothing): `,
   );
