@@ -1,0 +1,110 @@
+// Planning sessions in a real SQLite file: persistence, ids, draft-only edits, execution once, and the
+// plan's status following its tasks through the triggers.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
+import { Decomposer } from "../src/core/decomposer.ts";
+import { ConflictError } from "../src/core/errors.ts";
+import { Planner } from "../src/core/planner.ts";
+import { makeTempQueue, type TempQueue } from "./helpers/tempStore.ts";
+
+describe("planning sessions in the store", () => {
+  let t: TempQueue;
+  let planner: Planner;
+
+  beforeEach(() => {
+    t = makeTempQueue();
+    planner = new Planner(t.store, new Decomposer(null), t.now);
+  });
+  afterEach(() => t.dispose());
+
+  test("two sessions started in the same millisecond get different ids; everything round-trips", async () => {
+    const [a, b] = await Promise.all([
+      planner.start("Build a pipeline"),
+      planner.start("Build a pipeline"),
+    ]);
+    assert.ok(a && b);
+    assert.equal(a.plan.createdAt, b.plan.createdAt, "the same (injected) millisecond");
+    assert.notEqual(a.plan.id, b.plan.id);
+    const loaded = await t.store.getPlan(a.plan.id);
+    assert.deepEqual(
+      loaded?.tasks.map(({ taskId: _, ...task }) => task),
+      a.plan.tasks,
+    );
+    assert.equal(loaded?.status, "draft");
+    assert.equal(loaded?.planner, "heuristic");
+    assert.equal(
+      (await planner.get(a.plan.id.slice(0, 10))).id,
+      a.plan.id,
+      "a unique prefix finds it",
+    );
+  });
+
+  test("only a draft changes: edits after approval are refused, also from a second connection", async () => {
+    const { plan } = await planner.start("Build REST API with auth");
+    await planner.add(plan.id, { description: "Write load tests", dependsOn: ["t6"] });
+    const other = openSqliteStore({ path: t.dbPath, busyTimeoutMs: 5_000 });
+    try {
+      const second = new Planner(other, new Decomposer(null), t.now);
+      await second.approve(plan.id);
+      await assert.rejects(planner.remove(plan.id, "t2"), ConflictError);
+      await assert.rejects(t.store.savePlanTasks(plan.id, [], t.now()), ConflictError);
+      assert.equal((await t.store.getPlan(plan.id))?.tasks.length, 8, "the add was kept");
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("approval refuses a plan with no tasks", async () => {
+    const { plan } = await planner.start("Build a pipeline");
+    let tasks = plan.tasks;
+    for (const task of tasks) tasks = (await planner.remove(plan.id, task.key)).plan.tasks;
+    assert.equal(tasks.length, 0);
+    await assert.rejects(planner.approve(plan.id), /the plan has no tasks/);
+  });
+
+  test("executing from two connections at once queues the tasks exactly once", async () => {
+    const { plan } = await planner.start("Build a web app", { approve: true });
+    const other = openSqliteStore({ path: t.dbPath, busyTimeoutMs: 5_000 });
+    try {
+      const second = new Planner(other, new Decomposer(null), t.now);
+      const results = await Promise.all([
+        planner.execute(plan.id),
+        second.execute(plan.id),
+        planner.execute(plan.id),
+      ]);
+      assert.equal(results.filter((r) => r.queued).length, 1);
+      const tasks = await t.store.listTasks({ planId: plan.id, limit: 100 });
+      assert.equal(tasks.length, plan.tasks.length);
+      const executed = await t.store.getPlan(plan.id);
+      assert.equal(executed?.status, "executing");
+      assert.ok(executed?.tasks.every((p) => tasks.some((task) => task.id === p.taskId)));
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("the plan follows its tasks: failed, executing again after a retry, completed", async () => {
+    const { plan } = await planner.start("Refactor the logging module", { approve: true });
+    await planner.execute(plan.id);
+    const status = async () => (await t.store.getPlan(plan.id))?.status;
+    const worker = "w1";
+    const finishNext = async (ok: boolean) => {
+      const task = await t.queue.next(worker);
+      assert.ok(task, "a runnable task");
+      await t.queue.start(task.id, worker, "agent-1");
+      if (ok) await t.queue.complete(task.id, "done", { workerId: worker });
+      else await t.queue.fail(task.id, "broken", { workerId: worker, retryable: false });
+      return task;
+    };
+    await finishNext(true);
+    assert.equal(await status(), "executing");
+    const failed = await finishNext(false);
+    assert.equal(await status(), "failed");
+    await t.queue.retry(failed.id);
+    assert.equal(await status(), "executing");
+    for (let i = 0; i < plan.tasks.length - 1; i++) await finishNext(true);
+    assert.equal(await status(), "completed");
+    assert.equal(await t.queue.next(worker), null);
+  });
+});
