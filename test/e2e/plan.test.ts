@@ -2,7 +2,15 @@
 // pseudo-terminal (tmux), then executed by `orchestrate run` with fake agent CLIs.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -400,6 +408,70 @@ describe("orchestrate plan", () => {
     assert.match(result.stdout, /Added t7 \(backend-systems-engineer, urgent\)/);
     assert.match(result.stdout, /Unknown choice 'zz'/);
     assert.ok(!/\n\s+at /.test(result.stdout + result.stderr), "no stack trace");
+  });
+
+  test("--planner claude (and auto, with only the CLI installed) asks Claude Code headless", async () => {
+    const box = makeBox();
+    const reply = join(box.dir, "reply.json");
+    writeFileSync(
+      reply,
+      `Plan:\n${JSON.stringify({
+        tasks: [
+          {
+            key: "spec",
+            phase: "Design",
+            description: "Specify the CLI",
+            agent_type: "specifications-engineer",
+            depends_on: [],
+          },
+          {
+            key: "build",
+            description: "Build the CLI",
+            agent_type: "backend-systems-engineer",
+            depends_on: ["spec"],
+          },
+        ],
+      })}`,
+    );
+    const prompts = join(box.dir, "prompts");
+    mkdirSync(prompts);
+    box.env["FAKE_AGENT_REPLY_FILE"] = reply;
+    box.env["FAKE_AGENT_PROMPT_DIR"] = prompts;
+    for (const planner of ["claude", "auto"]) {
+      const result = await orchestrate(box, [
+        "plan",
+        "Build a CLI",
+        "--planner",
+        planner,
+        "--json",
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const plan = JSON.parse(result.stdout) as PlanJson & { planner: string };
+      assert.equal(plan.planner, "claude-cli");
+      assert.deepEqual(plan.dependencies, { spec: [], build: ["spec"] });
+    }
+    const invocation = readdirSync(prompts).find((f) => f.endsWith(".json"));
+    const recorded = readFileSync(join(prompts, invocation as string), "utf8");
+    assert.match(recorded, /--append-system-prompt/);
+    assert.ok(
+      !recorded.includes("--dangerously-skip-permissions"),
+      "planning needs no tool permissions",
+    );
+
+    box.env["FAKE_AGENT_MODE"] = "is_error";
+    const failing = await orchestrate(box, [
+      "plan",
+      "Build a CLI",
+      "--planner",
+      "claude",
+      "--json",
+    ]);
+    assert.equal(failing.code, 0, failing.stderr);
+    assert.equal((JSON.parse(failing.stdout) as { planner: string }).planner, "heuristic");
+    assert.match(
+      failing.stderr,
+      /warning: claude-cli could not be asked for a plan \(claude failed: API Error: 401 fake claude reports an error/,
+    );
   });
 
   test("bad input to the plan commands: clear errors and exit codes", async () => {
