@@ -16,7 +16,7 @@ import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BIN, isolatedEnv } from "../helpers/orchestrateCli.ts";
+import { BIN, isolatedEnv, runOrchestrate } from "../helpers/orchestrateCli.ts";
 
 const FAKES = join(import.meta.dirname, "..", "fixtures", "fake-agents");
 const children = new Set<ChildProcess>();
@@ -75,29 +75,8 @@ function start(box: Box, args: string[]): Running {
 }
 
 /** Runs orchestrate to the end with `input` piped to its stdin. */
-async function orchestrate(
-  box: Box,
-  args: string[],
-  input = "",
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: box.dir,
-    env: box.env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  child.stdin.end(input);
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  children.delete(child);
-  return { code, stdout, stderr };
+function orchestrate(box: Box, args: string[], input = "") {
+  return runOrchestrate(box.dir, box.env, args, input);
 }
 
 async function until(

@@ -31,23 +31,25 @@ export function isolatedEnv(
   };
 }
 
-/** Runs `orchestrate args` in `cwd` to the end. */
+/** Runs `orchestrate args` in `cwd` to the end; `input`, when given, is piped to its stdin. */
 export function runOrchestrate(
   cwd: string,
   env: Record<string, string>,
   args: readonly string[],
+  input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  child.stdin?.end(input);
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c) => {
+  child.stdout?.on("data", (c) => {
     stdout += c;
   });
-  child.stderr.on("data", (c) => {
+  child.stderr?.on("data", (c) => {
     stderr += c;
   });
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
