@@ -130,8 +130,19 @@ describe("TaskQueue on a real SQLite file", () => {
     const a = await t.queue.add({ description: "a", maxAttempts: 1 });
     const b = await t.queue.add({ description: "b", dependsOn: [a.id] });
     await t.queue.next(W1);
-    const failed = await t.queue.fail(a.id, "compiler exploded", { workerId: W1 });
+    const failed = await t.queue.fail(a.id, "compiler exploded", {
+      workerId: W1,
+      costUsd: 0.25,
+      inputTokens: 900,
+      outputTokens: 40,
+      sessionId: "sess-1",
+    });
     assert.equal(failed.status, "failed");
+    assert.deepEqual(
+      [failed.costUsd, failed.inputTokens, failed.outputTokens, failed.sessionId],
+      [0.25, 900, 40, "sess-1"],
+      "what the failed attempt's agent reported is kept for a resume",
+    );
     assert.equal(await t.queue.next(W1), null);
     const blocked = await t.store.blockedTasks(10);
     assert.deepEqual(blocked.tasks[0]?.waitingOn, [

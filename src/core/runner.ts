@@ -282,6 +282,10 @@ export class Runner {
       } else {
         const after = await queue.fail(agent.task.id, outcome.error ?? outcome.reason, {
           workerId: this.options.workerId,
+          costUsd: outcome.costUsd,
+          inputTokens: outcome.inputTokens,
+          outputTokens: outcome.outputTokens,
+          sessionId: outcome.sessionId,
         });
         if (after.status === "pending") this.summary.retried++;
         else this.summary.failed++;

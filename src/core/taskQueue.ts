@@ -266,12 +266,13 @@ export class TaskQueue {
 
   /**
    * Records a failed attempt (the spec's fail_task). While attempts remain and the failure is retryable,
-   * the task goes back to `pending` after a backoff delay; otherwise it ends `failed`.
+   * the task goes back to `pending` after a backoff delay; otherwise it ends `failed`. What the attempt's
+   * agent reported (cost, tokens, session id, for a later resume) is kept on the task, as for a success.
    */
   async fail(
     taskId: string,
     error: string,
-    options: { workerId?: string; retryable?: boolean } = {},
+    options: CompletionDetails & { retryable?: boolean } = {},
   ): Promise<Task> {
     const task = await this.#mustGet(taskId);
     const now = this.#clock();
@@ -291,6 +292,11 @@ export class TaskQueue {
           event: { kind: "task:failed", data: { error, attempt: task.attempts } },
         };
     if (options.workerId !== undefined) base.workerId = options.workerId;
+    const patch = base.patch ?? {};
+    if (options.costUsd != null) patch.costUsd = options.costUsd;
+    if (options.inputTokens != null) patch.inputTokens = options.inputTokens;
+    if (options.outputTokens != null) patch.outputTokens = options.outputTokens;
+    if (options.sessionId != null) patch.sessionId = options.sessionId;
     return this.#apply(taskId, retry ? "pending" : "failed", base, LEASED_STATUSES);
   }
 

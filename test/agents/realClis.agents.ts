@@ -10,13 +10,12 @@
 // and $GEMINI_CLI_HOME/.gemini/settings.json. Their own retries are cut to one, so a failing model call
 // fails in seconds.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { BIN, isolatedEnv } from "../helpers/orchestrateCli.ts";
+import { isolatedEnv, runOrchestrate } from "../helpers/orchestrateCli.ts";
 import { binDirOf, installedVersion, PINNED, type PinnedCli } from "./clis.ts";
 import {
   type ModelServer,
@@ -41,12 +40,10 @@ const CODEX_MODEL = "gpt-5.5";
 /** Variables from the caller's environment that would point a CLI at a real account or config. */
 const CLI_SETTINGS = /^(CLAUDE_|CODEX_|GEMINI_|GOOGLE_|VERTEX|CLOUDSDK_)/;
 
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 const servers: ModelServer[] = [];
 
 after(async () => {
-  for (const child of children) child.kill("SIGKILL");
   await Promise.all(servers.map((server) => server.close()));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -151,31 +148,9 @@ async function cliSettings(
   }
 }
 
-/** Runs `orchestrate args` in the box to the end, or kills it after `limitMs`. */
-async function orchestrate(
-  box: Box,
-  args: string[],
-  limitMs = 30_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: box.dir,
-    env: box.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  const timer = setTimeout(() => child.kill("SIGTERM"), limitMs);
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  clearTimeout(timer);
-  children.delete(child);
-  return { code, stdout, stderr };
+/** Runs `orchestrate args` in the box to the end, or ends it after `limitMs`. */
+function orchestrate(box: Box, args: string[], limitMs = 30_000) {
+  return runOrchestrate(box.dir, box.env, args, { limitMs });
 }
 
 interface TaskJson {

@@ -76,7 +76,7 @@ function start(box: Box, args: string[]): Running {
 
 /** Runs orchestrate to the end with `input` piped to its stdin. */
 function orchestrate(box: Box, args: string[], input = "") {
-  return runOrchestrate(box.dir, box.env, args, input);
+  return runOrchestrate(box.dir, box.env, args, { input, limitMs: 120_000 });
 }
 
 async function until(

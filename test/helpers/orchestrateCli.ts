@@ -31,13 +31,17 @@ export function isolatedEnv(
   };
 }
 
-/** Runs `orchestrate args` in `cwd` to the end; `input`, when given, is piped to its stdin. */
+/**
+ * Runs `orchestrate args` in `cwd` to the end. `input`, when given, is piped to its stdin; after
+ * `limitMs` it is sent SIGTERM (a test must not hang on it).
+ */
 export function runOrchestrate(
   cwd: string,
   env: Record<string, string>,
   args: readonly string[],
-  input?: string,
+  options: { input?: string; limitMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { input, limitMs } = options;
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env,
@@ -52,5 +56,12 @@ export function runOrchestrate(
   child.stderr?.on("data", (c) => {
     stderr += c;
   });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const timer =
+    limitMs === undefined ? undefined : setTimeout(() => child.kill("SIGTERM"), limitMs);
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
