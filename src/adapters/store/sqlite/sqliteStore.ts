@@ -183,57 +183,55 @@ export class SqliteStore implements Store {
 
   /** The inserts of `insertTasks`, inside a write transaction. */
   #insertTasks(tasks: readonly NewTask[], now: number): void {
-    {
-      const insert = this.#stmt(`INSERT INTO tasks
-        (id, description, agent_type, status, priority, context, created_at, plan_id, attempts, max_attempts,
-         timeout_ms, run_after, backend, updated_at, unmet_deps)
-        VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
-      const statusOf = this.#stmt("SELECT status FROM tasks WHERE id = ?");
-      const edge = this.#stmt(
-        "INSERT OR IGNORE INTO task_dependencies (task_id, depends_on) VALUES (?, ?)",
-      );
-      for (const task of tasks) {
-        let unmet = 0;
-        for (const dep of task.dependsOn) {
-          const row = statusOf.get(dep) as { status: string } | undefined;
-          if (!row) {
-            throw new NotFoundError(
-              `task ${task.id.slice(0, 8)} depends on ${dep}, which does not exist`,
-              "check the id with 'orchestrate status'",
-            );
-          }
-          if (row.status !== "completed") unmet++;
-        }
-        try {
-          insert.run(
-            task.id,
-            task.description,
-            task.agentType,
-            task.priority,
-            task.context === null ? null : JSON.stringify(task.context),
-            now,
-            task.planId,
-            task.maxAttempts,
-            task.timeoutMs,
-            now,
-            task.backend,
-            now,
-            unmet,
+    const insert = this.#stmt(`INSERT INTO tasks
+      (id, description, agent_type, status, priority, context, created_at, plan_id, attempts, max_attempts,
+       timeout_ms, run_after, backend, updated_at, unmet_deps)
+      VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+    const statusOf = this.#stmt("SELECT status FROM tasks WHERE id = ?");
+    const edge = this.#stmt(
+      "INSERT OR IGNORE INTO task_dependencies (task_id, depends_on) VALUES (?, ?)",
+    );
+    for (const task of tasks) {
+      let unmet = 0;
+      for (const dep of task.dependsOn) {
+        const row = statusOf.get(dep) as { status: string } | undefined;
+        if (!row) {
+          throw new NotFoundError(
+            `task ${task.id.slice(0, 8)} depends on ${dep}, which does not exist`,
+            "check the id with 'orchestrate status'",
           );
-        } catch (error) {
-          if ((error as { errcode?: number }).errcode === 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */) {
-            throw new ConflictError(`a task with id ${task.id} already exists`);
-          }
-          throw error;
         }
-        for (const dep of task.dependsOn) edge.run(task.id, dep);
-        this.#event(now, "task:submitted", task.id, null, {
-          priority: task.priority,
-          agentType: task.agentType,
-          dependsOn: task.dependsOn.length > 0 ? task.dependsOn : undefined,
-          planId: task.planId ?? undefined,
-        });
+        if (row.status !== "completed") unmet++;
       }
+      try {
+        insert.run(
+          task.id,
+          task.description,
+          task.agentType,
+          task.priority,
+          task.context === null ? null : JSON.stringify(task.context),
+          now,
+          task.planId,
+          task.maxAttempts,
+          task.timeoutMs,
+          now,
+          task.backend,
+          now,
+          unmet,
+        );
+      } catch (error) {
+        if ((error as { errcode?: number }).errcode === 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */) {
+          throw new ConflictError(`a task with id ${task.id} already exists`);
+        }
+        throw error;
+      }
+      for (const dep of task.dependsOn) edge.run(task.id, dep);
+      this.#event(now, "task:submitted", task.id, null, {
+        priority: task.priority,
+        agentType: task.agentType,
+        dependsOn: task.dependsOn.length > 0 ? task.dependsOn : undefined,
+        planId: task.planId ?? undefined,
+      });
     }
   }
 
