@@ -2,10 +2,12 @@
 // SDK adapter, real HTTP, the planner's validation and its one correction round.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeAnthropicLlm } from "../src/adapters/llm/apiLlms.ts";
+import { makeAnthropicLlm, makeOpenAiLlm } from "../src/adapters/llm/apiLlms.ts";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
 import { Decomposer } from "../src/core/decomposer.ts";
 import { Planner } from "../src/core/planner.ts";
@@ -220,6 +222,56 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an OpenAI-compatible endpoint plans too (chat completions over real HTTP)", async () => {
+    const seen: {
+      url: string;
+      auth: string;
+      body: { model: string; messages: { role: string }[] };
+    }[] = [];
+    const openai = createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c) => {
+        raw += c;
+      });
+      req.on("end", () => {
+        seen.push({
+          url: req.url ?? "",
+          auth: req.headers.authorization ?? "",
+          body: JSON.parse(raw),
+        });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            choices: [{ message: { role: "assistant", content: JSON.stringify(VALID_PLAN) } }],
+            usage: { prompt_tokens: 10, completion_tokens: 20 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => openai.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = openai.address() as AddressInfo;
+      const llm = makeOpenAiLlm({
+        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        OPENAI_API_KEY: "sk-local",
+        OPENAI_MODEL: "local-model",
+      });
+      const made = await new Decomposer(llm).decompose("Build a REST API with a login page");
+      assert.equal(made.planner, "openai-api:local-model");
+      assert.equal(made.value.length, 4);
+      assert.equal(seen[0]?.url, "/v1/chat/completions");
+      assert.equal(seen[0]?.auth, "Bearer sk-local");
+      assert.equal(seen[0]?.body.model, "local-model");
+      assert.deepEqual(
+        seen[0]?.body.messages.map((m) => m.role),
+        ["system", "user"],
+      );
+    } finally {
+      openai.closeAllConnections();
+      await new Promise<void>((resolve) => openai.close(() => resolve()));
     }
   });
 });
