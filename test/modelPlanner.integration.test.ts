@@ -15,6 +15,7 @@ import { type AnthropicServer, startAnthropicServer } from "./fixtures/anthropic
 import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
 
 const VALID_PLAN = {
+  analysis: "A small API with a login page; sessions by token. Risk: password storage.",
   tasks: [
     {
       key: "spec",
@@ -87,7 +88,7 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     );
     assert.equal(made.planner, "anthropic-api:planner-model");
     assert.deepEqual(
-      made.value.map((t) => [t.key, t.agentType, t.dependsOn]),
+      made.value.tasks.map((t) => [t.key, t.agentType, t.dependsOn]),
       [
         ["spec", "specifications-engineer", []],
         ["api", "backend-systems-engineer", ["spec"]],
@@ -95,7 +96,7 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
         ["tests", "backend-systems-engineer", ["api", "ui"]],
       ],
     );
-    assert.equal(made.value[0]?.priority, 4 - 1, "'high' is 3");
+    assert.equal(made.value.tasks[0]?.priority, 4 - 1, "'high' is 3");
     assert.ok(
       made.warnings.some((w) =>
         /unknown agent type 'backend-engineer' became backend-systems-engineer/.test(w),
@@ -125,7 +126,7 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     assert.equal(made.planner, "heuristic");
     assert.equal(server.requests.length, 2);
     assert.match(made.warnings.join("\n"), /gave no usable plan after one correction .*cycle/);
-    assert.ok(made.value.some((t) => t.agentType === "data-pipeline-engineer"));
+    assert.ok(made.value.tasks.some((t) => t.agentType === "data-pipeline-engineer"));
   });
 
   test("a 401 falls back to the heuristic at once and says why", async () => {
@@ -152,15 +153,22 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
       );
       server.script({ kind: "text", text: "Then rate limits belong in the api task." });
       await planner.discuss(plan.id, "What about rate limits?");
+      // The saved discussion: the model's analysis, then two questions and answers. On the wire it
+      // starts with the planning request the analysis answered, and turns alternate.
       const third = server.requests.at(-1)?.body["messages"] as { role: string; content: string }[];
       assert.deepEqual(
         third.map((m) => m.role),
-        ["user", "assistant", "user"],
+        ["user", "assistant", "user", "assistant", "user"],
       );
-      assert.equal(third[0]?.content, "Should we add caching?");
+      assert.match(third[0]?.content ?? "", /Analyse and plan this goal: Build a REST API/);
+      assert.equal(third[1]?.content, VALID_PLAN.analysis);
+      assert.equal(third[2]?.content, "Should we add caching?");
       assert.match(String(server.requests.at(-1)?.body["system"]), /api \[Implementation\]/);
       const saved = await store.getPlan(plan.id);
-      assert.equal(saved?.discussion.length, 4);
+      assert.deepEqual(
+        saved?.discussion.map((m) => m.role),
+        ["assistant", "user", "assistant", "user", "assistant"],
+      );
 
       server.script({
         kind: "text",
@@ -212,10 +220,15 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
         status: string;
         planner: string;
         dependencies: Record<string, string[]>;
+        discussion: { role: string; content: string }[];
       };
       assert.equal(plan.status, "approved");
       assert.equal(plan.planner, "anthropic-api:planner-model");
       assert.deepEqual(plan.dependencies["tests"], ["api", "ui"]);
+      assert.deepEqual(
+        plan.discussion.map((m) => [m.role, m.content]),
+        [["assistant", VALID_PLAN.analysis]],
+      );
       assert.match(result.stderr, /repaired the model's plan/);
       assert.ok(
         !result.stdout.includes("sk-test-planner") && !result.stderr.includes("sk-test-planner"),
@@ -261,7 +274,7 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
       });
       const made = await new Decomposer(llm).decompose("Build a REST API with a login page");
       assert.equal(made.planner, "openai-api:local-model");
-      assert.equal(made.value.length, 4);
+      assert.equal(made.value.tasks.length, 4);
       assert.equal(seen[0]?.url, "/v1/chat/completions");
       assert.equal(seen[0]?.auth, "Bearer sk-local");
       assert.equal(seen[0]?.body.model, "local-model");

@@ -7,7 +7,7 @@ import { findPlannedTask, type TaskDraft } from "../core/planEdits.ts";
 import type { Planner } from "../core/planner.ts";
 import { parsePriority, priorityName } from "../core/priority.ts";
 import { type Output, paint, println } from "./output.ts";
-import { progressLine, renderGraph, renderPlan } from "./planView.ts";
+import { progressLine, renderDiscussion, renderGraph, renderPlan } from "./planView.ts";
 
 /** How a session ended: the plan left as a draft, approved, or approved and queued. */
 export type LoopOutcome = "kept" | "approved" | "queued";
@@ -93,6 +93,9 @@ export async function planningLoop(
   };
   try {
     await show();
+    const discussion = renderDiscussion(plan, output);
+    if (discussion.length > 0) say();
+    for (const line of discussion) say(line);
     while (!prompter.closed) {
       say();
       say(paint("dim", MENU, out));

@@ -38,6 +38,22 @@ export function renderPlan(plan: Plan, output: Output, queued: readonly Task[] =
   return lines;
 }
 
+/** The latest turns of the planning discussion (the model's analysis of the goal comes first). */
+export function renderDiscussion(plan: Plan, output: Output, last = 6): string[] {
+  if (plan.discussion.length === 0) return [];
+  const out = output.out;
+  const shown = plan.discussion.slice(-last);
+  const lines = [paint("bold", "Discussion", out)];
+  if (shown.length < plan.discussion.length) {
+    lines.push(paint("dim", `  … ${plan.discussion.length - shown.length} earlier messages`, out));
+  }
+  for (const m of shown) {
+    const who = m.role === "assistant" ? "model" : "you";
+    lines.push(`  ${paint("bold", `${who}>`, out)} ${m.content.trim().split("\n").join("\n    ")}`);
+  }
+  return lines;
+}
+
 /**
  * The dependency graph as waves: wave 1 needs nothing, wave n waits only for earlier waves. Tasks of one
  * wave can run in parallel (up to MAX_AGENTS). Each line names what a task waits for.

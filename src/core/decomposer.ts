@@ -7,6 +7,7 @@ import {
   type Checked,
   checkModelPlan,
   checkModelSplit,
+  type ModelPlan,
   PLAN_FORMAT,
   SPLIT_FORMAT,
 } from "./planSchema.ts";
@@ -35,10 +36,10 @@ export class Decomposer {
     this.types = types;
   }
 
-  async decompose(goal: string): Promise<Decomposition<PlannedTask[]>> {
-    const fallback = () => heuristicPlan(goal, this.types);
+  async decompose(goal: string): Promise<Decomposition<ModelPlan>> {
+    const fallback = (): ModelPlan => ({ tasks: heuristicPlan(goal, this.types), analysis: null });
     if (!this.llm) return { value: fallback(), planner: "heuristic", warnings: [] };
-    const request = `Break this goal into a plan of specialist tasks.\n\nGoal: ${goal}\n\nUse phases (for example Design, Implementation, Testing, or what the goal needs). Give every task a short key (t1, t2, ...), a self-contained description an agent can act on alone, the agent_type best suited to it, a priority (low, normal, high, urgent) and depends_on: the keys of the tasks that must be finished first. Tasks that can run in parallel must not depend on each other. Answer with only a JSON object of this shape:\n${PLAN_FORMAT}`;
+    const request = `Break this goal into a plan of specialist tasks.\n\nGoal: ${goal}\n\nFirst analyse it briefly: the scope, what you assume, and the main risks. Then use phases (for example Design, Implementation, Testing, or what the goal needs). Give every task a short key (t1, t2, ...), a self-contained description an agent can act on alone, the agent_type best suited to it, a priority (low, normal, high, urgent) and depends_on: the keys of the tasks that must be finished first. Tasks that can run in parallel must not depend on each other. Answer with only a JSON object of this shape:\n${PLAN_FORMAT}`;
     return this.#ask(request, (answer) => checkModelPlan(answer, this.types), fallback, "plan");
   }
 
@@ -61,10 +62,11 @@ export class Decomposer {
   ): Promise<string | null> {
     if (!this.llm) return null;
     const system = `${this.#system()}\n\nYou are discussing a plan with the person who will approve it. Answer their questions about scope, order, risks and missing work plainly and briefly. When you suggest changes, name the task keys; the person makes changes with the planner's commands (add, modify, split, remove).\n\nGoal: ${goal}\n\nCurrent plan:\n${describeTasks(tasks)}`;
-    const messages: LlmMessage[] = [
+    const messages = alternating([
+      { role: "user", content: `Analyse and plan this goal: ${goal}` },
       ...history.map((m) => ({ role: m.role, content: m.content })),
       { role: "user", content: message },
-    ];
+    ]);
     return (await this.llm.complete({ system, messages, maxTokens: 2_000 })).trim();
   }
 
@@ -121,6 +123,22 @@ export class Decomposer {
     const types = this.types.map((t) => `- ${t.name}: ${t.description || t.title}`).join("\n");
     return `You plan software work for a team of specialist AI coding agents that run in parallel, coordinated by a task queue with dependencies. Each task is done by one agent of one of these types:\n${types}`;
   }
+}
+
+/**
+ * A conversation the Messages API accepts: it starts with the person, and turns alternate. The saved
+ * discussion opens with the model's analysis (answering the planning request, given here as the first
+ * turn), and a turn whose answer failed leaves two person turns in a row; those are joined.
+ */
+function alternating(messages: readonly LlmMessage[]): LlmMessage[] {
+  const out: LlmMessage[] = [];
+  for (const m of messages) {
+    const last = out.at(-1);
+    if (last && last.role === m.role) last.content = `${last.content}\n\n${m.content}`;
+    else out.push({ ...m });
+  }
+  if (out[0]?.role === "assistant") out.shift();
+  return out;
 }
 
 /** A plan as plain text lines for a model's prompt. */

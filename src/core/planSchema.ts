@@ -20,6 +20,7 @@ const priority = z
   .optional();
 
 export const modelPlanSchema = z.object({
+  analysis: z.string().max(4000).optional(),
   tasks: z
     .array(
       z.object({
@@ -49,8 +50,14 @@ export const modelSplitSchema = z.object({
 });
 
 /** The JSON shape the model is asked for, spelled out in its prompt. */
-export const PLAN_FORMAT = `{"tasks": [{"key": "t1", "phase": "Design", "description": "...", "agent_type": "specifications-engineer", "priority": "high", "depends_on": []}]}`;
+export const PLAN_FORMAT = `{"analysis": "the scope, assumptions and main risks, in a few sentences", "tasks": [{"key": "t1", "phase": "Design", "description": "...", "agent_type": "specifications-engineer", "priority": "high", "depends_on": []}]}`;
 export const SPLIT_FORMAT = `{"parts": [{"description": "...", "agent_type": "backend-systems-engineer", "after": []}, {"description": "...", "agent_type": "backend-systems-engineer", "after": [0]}]}`;
+
+/** A model's plan: its tasks and its short analysis of the goal (scope, assumptions, risks). */
+export interface ModelPlan {
+  tasks: PlannedTask[];
+  analysis: string | null;
+}
 
 export type Checked<T> =
   | { ok: true; value: T; repairs: string[] }
@@ -60,7 +67,7 @@ export type Checked<T> =
 export function checkModelPlan(
   answer: string,
   types: readonly AgentTypeInfo[] = BUILTIN_AGENT_TYPES,
-): Checked<PlannedTask[]> {
+): Checked<ModelPlan> {
   const parsed = parseJsonAnswer(answer, modelPlanSchema);
   if (!parsed.ok) return parsed;
   const repairs: string[] = [];
@@ -90,7 +97,9 @@ export function checkModelPlan(
     t.dependsOn = kept.filter((d) => d !== t.key && keys.has(d));
   }
   problems.push(...planProblems(tasks, types));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: tasks, repairs };
+  if (problems.length > 0) return { ok: false, problems };
+  const analysis = parsed.value.analysis?.trim() || null;
+  return { ok: true, value: { tasks, analysis }, repairs };
 }
 
 /** Parses and checks a model's split answer. */

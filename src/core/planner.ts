@@ -58,8 +58,11 @@ export class Planner {
       goal: text,
       status: options.approve ? "approved" : "draft",
       planner: made.planner,
-      tasks: made.value,
-      discussion: [],
+      tasks: made.value.tasks,
+      // The model's analysis of the goal opens the discussion: shown with the plan, given back later.
+      discussion: made.value.analysis
+        ? [{ at: now, role: "assistant", content: made.value.analysis }]
+        : [],
       createdAt: now,
       updatedAt: now,
       approvedAt: options.approve ? now : null,

@@ -14,7 +14,7 @@ import type { CommandSpec, OptionSpec, ParsedCommand } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
 import { formatAge, paint, printJson, println, statusStyle, table } from "../output.ts";
 import { offerExecution, planningLoop } from "../planLoop.ts";
-import { progressLine, renderGraph, renderPlan } from "../planView.ts";
+import { progressLine, renderDiscussion, renderGraph, renderPlan } from "../planView.ts";
 
 /** Where the planner's keyboard input comes from; tests of the loop pass their own stream. */
 export interface PlanIo {
@@ -256,6 +256,8 @@ function report(
   }
   for (const line of renderPlan(plan, env.output)) println(env.output, line);
   println(env.output);
+  for (const line of renderDiscussion(plan, env.output)) println(env.output, line);
+  if (plan.discussion.length > 0) println(env.output);
   for (const line of renderGraph(plan, env.output)) println(env.output, line);
   println(env.output);
   println(
