@@ -9,6 +9,8 @@
 //   CLI's own file-writing tool (Claude Code's `Write`, Codex's freeform `apply_patch`, Gemini CLI's
 //   `write_file`) creating `file` with `content` in the project dir; once the tool's result is in the
 //   conversation, the reply is `finalText` and the turn ends.
+// - `reply` (Anthropic only): every request is answered with `text` and no tool call, as a model asked
+//   for a plan answers.
 // - `fail`: every request is answered with HTTP `status` and an error body in the provider's shape
 //   carrying `message`.
 // Every request is recorded (method, url, parsed body), and so is the text of every result of our tool
@@ -20,6 +22,9 @@ import { join } from "node:path";
 export type Scenario =
   | { kind: "write-file"; dir: string; file: string; content: string; finalText: string }
   | { kind: "fail"; status: number; message: string };
+
+/** Only the Anthropic server plays this one (for Claude Code asked a planning question). */
+export type ReplyScenario = { kind: "reply"; text: string };
 
 export interface SeenRequest {
   method: string;
@@ -117,7 +122,7 @@ function startSse(res: ServerResponse): void {
  * absolute `file_path` and `content`) and the whole conversation; a tool's result comes back as a
  * `tool_result` block with our `tool_use_id` in the last user message.
  */
-export function startAnthropicServer(scenario: Scenario): Promise<ModelServer> {
+export function startAnthropicServer(scenario: Scenario | ReplyScenario): Promise<ModelServer> {
   return startServer((request, res, server) => {
     const path = request.url.split("?")[0];
     if (request.method !== "POST" || !path?.startsWith("/v1/messages")) {
@@ -148,7 +153,9 @@ export function startAnthropicServer(scenario: Scenario): Promise<ModelServer> {
       .filter((b) => b?.["type"] === "tool_result" && b["tool_use_id"] === CALL_ID);
     const offersWrite = asArray(body["tools"]).some((t) => asRecord(t)?.["name"] === "Write");
     let block: Json;
-    if (results.length > 0 || !offersWrite) {
+    if (scenario.kind === "reply") {
+      block = { type: "text", text: scenario.text };
+    } else if (results.length > 0 || !offersWrite) {
       for (const result of results) server.toolResults.push(anthropicResultText(result));
       block = { type: "text", text: scenario.finalText };
     } else {
@@ -186,7 +193,7 @@ export function startAnthropicServer(scenario: Scenario): Promise<ModelServer> {
       send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
       send("content_block_delta", {
         index: 0,
-        delta: { type: "text_delta", text: scenario.finalText },
+        delta: { type: "text_delta", text: String(block["text"]) },
       });
     } else {
       send("content_block_start", { index: 0, content_block: { ...block, input: {} } });

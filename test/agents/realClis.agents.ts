@@ -65,17 +65,23 @@ const starters: Record<PinnedCli["name"], (scenario: Scenario) => Promise<ModelS
  * A temp project dir with its own queue, HOME, TMPDIR and model server; the cached CLI first on PATH;
  * the CLI's own settings pointing at the server.
  */
-async function makeBox(cli: PinnedCli, kind: Scenario["kind"]): Promise<Box> {
+async function makeBox(cli: PinnedCli, kind: Scenario["kind"] | "reply", reply = ""): Promise<Box> {
   const dir = mkdtempSync(join(tmpdir(), `orchestrate-agents-${cli.name}-`));
   dirs.push(dir);
   const home = join(dir, "home");
   const tmp = join(dir, "tmp");
   mkdirSync(tmp);
-  const scenario: Scenario =
-    kind === "write-file"
-      ? { kind, dir, file: FILE, content: CONTENT, finalText: FINAL_TEXT }
-      : { kind, status: FAILURE_STATUS, message: FAILURE };
-  const server = await starters[cli.name](scenario);
+  let server: ModelServer;
+  if (kind === "reply") {
+    assert.equal(cli.name, "claude", "only the Anthropic server plays a plain reply");
+    server = await startAnthropicServer({ kind, text: reply });
+  } else {
+    const scenario: Scenario =
+      kind === "write-file"
+        ? { kind, dir, file: FILE, content: CONTENT, finalText: FINAL_TEXT }
+        : { kind, status: FAILURE_STATUS, message: FAILURE };
+    server = await starters[cli.name](scenario);
+  }
   servers.push(server);
   const settings = await cliSettings(cli, home, server);
   const env = isolatedEnv(dir, {
@@ -277,6 +283,55 @@ describe("the real agent CLIs through orchestrate run, against loopback model se
           await box.server.close();
         }
       });
+
+      if (cli.name === "claude") {
+        it("plans a goal as the model of `orchestrate plan --planner claude`", async () => {
+          const plan = {
+            analysis: "A command-line tool; small scope.",
+            tasks: [
+              {
+                key: "spec",
+                phase: "Design",
+                description: "Specify the commands",
+                agent_type: "specifications-engineer",
+                depends_on: [],
+              },
+              {
+                key: "build",
+                description: "Build the commands",
+                agent_type: "backend-systems-engineer",
+                depends_on: ["spec"],
+              },
+            ],
+          };
+          const box = await makeBox(cli, "reply", `Here is the plan:\n${JSON.stringify(plan)}`);
+          try {
+            const result = await orchestrate(box, [
+              "plan",
+              "Build a CLI for notes",
+              "--planner",
+              "claude",
+              "--yes",
+              "--json",
+            ]);
+            assert.equal(result.code, 0, result.stderr);
+            const made = JSON.parse(result.stdout) as {
+              planner: string;
+              status: string;
+              dependencies: Record<string, string[]>;
+            };
+            assert.equal(made.planner, "claude-cli", result.stderr);
+            assert.equal(made.status, "approved");
+            assert.deepEqual(made.dependencies, { spec: [], build: ["spec"] });
+            const asked = JSON.stringify(box.server.requests.map((r) => r.body));
+            assert.match(asked, /Build a CLI for notes/);
+            assert.match(asked, /You plan software work for a team of specialist AI coding agents/);
+            assert.deepEqual(leftovers(box), [], "no process of the CLI is left");
+          } finally {
+            await box.server.close();
+          }
+        });
+      }
 
       it("fails a task whose model calls fail, after the CLI's own retry, with the reason", async () => {
         const box = await makeBox(cli, "fail");
