@@ -55,6 +55,21 @@ describe("planning sessions in the store", () => {
     }
   });
 
+  test("an edit based on a plan another session changed meanwhile is refused, not lost", async () => {
+    const { plan } = await planner.start("Build a pipeline");
+    const loaded = await t.store.getPlan(plan.id);
+    assert.ok(loaded);
+    t.advance(5);
+    await planner.add(plan.id, { description: "Backfill last year" });
+    const stale = loaded.tasks.filter((task) => task.key !== "t2");
+    await assert.rejects(
+      t.store.savePlanTasks(plan.id, stale, t.now(), loaded.updatedAt),
+      (e: unknown) => e instanceof ConflictError && /changed in another session/.test(e.message),
+    );
+    const kept = await t.store.getPlan(plan.id);
+    assert.ok(kept?.tasks.some((task) => task.description === "Backfill last year"));
+  });
+
   test("approval refuses a plan with no tasks", async () => {
     const { plan } = await planner.start("Build a pipeline");
     let tasks = plan.tasks;

@@ -231,7 +231,7 @@ export class Planner {
 
   async #save(plan: Plan, tasks: PlannedTask[]): Promise<Plan> {
     const now = this.#clock();
-    await this.store.savePlanTasks(plan.id, tasks, now);
+    await this.store.savePlanTasks(plan.id, tasks, now, plan.updatedAt);
     return { ...plan, tasks, updatedAt: now };
   }
 

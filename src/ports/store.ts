@@ -100,9 +100,16 @@ export interface Store {
   listPlans(limit: number): Promise<PlanSummary[]>;
   /**
    * Replaces a draft plan's tasks in one transaction. ConflictError when the plan is no longer a draft
-   * (another terminal approved it meanwhile); NotFoundError when it does not exist.
+   * (another terminal approved it meanwhile), or when `loadedAt` is given and the plan was changed after
+   * that `updatedAt` (another terminal edited it between our read and this write); NotFoundError when
+   * it does not exist.
    */
-  savePlanTasks(planId: string, tasks: readonly PlannedTask[], now: number): Promise<void>;
+  savePlanTasks(
+    planId: string,
+    tasks: readonly PlannedTask[],
+    now: number,
+    loadedAt?: number,
+  ): Promise<void>;
   appendPlanMessage(planId: string, message: PlanMessage): Promise<void>;
   /** Moves a plan from one of `from` to `to`; `null` when it was not in one of `from`. */
   setPlanStatus(

@@ -683,13 +683,27 @@ export class SqliteStore implements Store {
     });
   }
 
-  async savePlanTasks(planId: string, tasks: readonly PlannedTask[], now: number): Promise<void> {
+  async savePlanTasks(
+    planId: string,
+    tasks: readonly PlannedTask[],
+    now: number,
+    loadedAt?: number,
+  ): Promise<void> {
     this.#write(() => {
       const status = this.#planStatus(planId);
       if (status !== "draft") {
         throw new ConflictError(
           `plan ${planId.slice(0, 8)} is ${status}; only a draft plan can be changed`,
           "start a new plan with 'orchestrate plan <goal>' to plan different work",
+        );
+      }
+      const row = this.#stmt("SELECT updated_at FROM plans WHERE id = ?").get(planId) as {
+        updated_at: number;
+      };
+      if (loadedAt !== undefined && Number(row.updated_at) !== loadedAt) {
+        throw new ConflictError(
+          `plan ${planId.slice(0, 8)} was changed in another session while this change was being made`,
+          "view the plan again ([v]) and repeat the change if it is still needed",
         );
       }
       this.#stmt("DELETE FROM plan_tasks WHERE plan_id = ?").run(planId);
