@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { makeAnthropicLlm, makeOpenAiLlm } from "../src/adapters/llm/apiLlms.ts";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
 import { Decomposer } from "../src/core/decomposer.ts";
+import { CancelledError } from "../src/core/errors.ts";
 import { Planner } from "../src/core/planner.ts";
 import { type AnthropicServer, startAnthropicServer } from "./fixtures/anthropicServer.ts";
 import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
@@ -147,10 +148,10 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
       const planner = new Planner(store, new Decomposer(makeAnthropicLlm(env)));
       const { plan } = await planner.start("Build a REST API with a login page");
       server.script({ kind: "text", text: "Caching is not needed for a first version." });
-      assert.equal(
-        await planner.discuss(plan.id, "Should we add caching?"),
-        "Caching is not needed for a first version.",
-      );
+      assert.deepEqual(await planner.discuss(plan.id, "Should we add caching?"), {
+        kind: "answer",
+        text: "Caching is not needed for a first version.",
+      });
       server.script({ kind: "text", text: "Then rate limits belong in the api task." });
       await planner.discuss(plan.id, "What about rate limits?");
       // The saved discussion: the model's analysis, then two questions and answers. On the wire it
@@ -285,6 +286,91 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     } finally {
       openai.closeAllConnections();
       await new Promise<void>((resolve) => openai.close(() => resolve()));
+    }
+  });
+
+  test("piped answers after a model call are all used; a failed discussion turn is reported, not fatal", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orch-plan-piped-model-"));
+    try {
+      server.script(
+        { kind: "text", text: JSON.stringify(VALID_PLAN) },
+        {
+          kind: "text",
+          text: JSON.stringify({
+            parts: [
+              { description: "Build the auth endpoints", after: [] },
+              { description: "Build the notes endpoints", after: [0] },
+            ],
+          }),
+        },
+        { kind: "status", status: 401 },
+      );
+      const result = await runOrchestrate(
+        dir,
+        isolatedEnv(dir, env),
+        ["plan", "Build a REST API with a login page", "--planner", "anthropic-api"],
+        { input: "s\napi\nd\nShould we cache?\nr\nui\nv\nq\n", limitMs: 60_000 },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /model> A small API with a login page/, "the analysis is shown");
+      assert.match(result.stdout, /Split api into t1, t2\./);
+      assert.match(result.stdout, /The model could not answer: 401/);
+      assert.match(result.stdout, /Removed ui\./, "answers after the model calls were not dropped");
+      assert.match(result.stdout, /Dependency graph/);
+      assert.match(result.stdout, /Draft saved/);
+      const id = /Plan ([0-9a-f]{16})/.exec(result.stdout)?.[1] ?? "";
+      const shown = await runOrchestrate(dir, isolatedEnv(dir, env), [
+        "plan-continue",
+        id,
+        "--json",
+      ]);
+      const plan = JSON.parse(shown.stdout) as {
+        tasks: { key: string }[];
+        discussion: { role: string }[];
+      };
+      assert.deepEqual(
+        plan.tasks.map((t) => t.key),
+        ["spec", "t1", "t2", "tests"],
+      );
+      assert.deepEqual(
+        plan.discussion.map((m) => m.role),
+        ["assistant"],
+        "the unanswered question was not recorded",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a model call cancelled by the person changes nothing", async () => {
+    const held: import("node:http").ServerResponse[] = [];
+    const silent = createServer((_req, res) => {
+      held.push(res); // never answered
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const dir = mkdtempSync(join(tmpdir(), "orch-plan-cancel-"));
+    const store = openSqliteStore({ path: join(dir, "tasks.db"), busyTimeoutMs: 5000 });
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const llm = makeAnthropicLlm({ ...env, ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
+      const offline = new Planner(store, new Decomposer(null));
+      const { plan } = await offline.start("Build a pipeline");
+      const planner = new Planner(store, new Decomposer(llm));
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 200);
+      await assert.rejects(planner.split(plan.id, "t3", controller.signal), CancelledError);
+      const again = new AbortController();
+      setTimeout(() => again.abort(), 200);
+      await assert.rejects(planner.discuss(plan.id, "Why?", again.signal), CancelledError);
+      const after = await store.getPlan(plan.id);
+      assert.deepEqual(after?.tasks, (await offline.get(plan.id)).tasks);
+      assert.equal(after?.version, plan.version, "nothing was written");
+      assert.equal(after?.discussion.length, 0);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -59,15 +59,27 @@ describe("planning sessions in the store", () => {
     const { plan } = await planner.start("Build a pipeline");
     const loaded = await t.store.getPlan(plan.id);
     assert.ok(loaded);
-    t.advance(5);
     await planner.add(plan.id, { description: "Backfill last year" });
     const stale = loaded.tasks.filter((task) => task.key !== "t2");
     await assert.rejects(
-      t.store.savePlanTasks(plan.id, stale, t.now(), loaded.updatedAt),
+      t.store.savePlanTasks(plan.id, stale, t.now(), loaded.version),
       (e: unknown) => e instanceof ConflictError && /changed in another session/.test(e.message),
     );
     const kept = await t.store.getPlan(plan.id);
     assert.ok(kept?.tasks.some((task) => task.description === "Backfill last year"));
+  });
+
+  test("approval approves what was reviewed: a plan changed since is refused", async () => {
+    const { plan } = await planner.start("Build REST API with auth");
+    const reviewed = await planner.get(plan.id);
+    await planner.remove(plan.id, "t5");
+    await assert.rejects(
+      planner.approve(plan.id, reviewed.version),
+      (e: unknown) => e instanceof ConflictError && /changed in another session/.test(e.message),
+    );
+    assert.equal((await planner.get(plan.id)).status, "draft");
+    const current = await planner.get(plan.id);
+    assert.equal((await planner.approve(plan.id, current.version)).status, "approved");
   });
 
   test("approval refuses a plan with no tasks", async () => {

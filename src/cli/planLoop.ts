@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from "node:readline";
 import { type AgentTypeInfo, resolveAgentType } from "../core/agentTypes.ts";
-import { isOrchestrateError } from "../core/errors.ts";
+import { CancelledError, isOrchestrateError, UsageError } from "../core/errors.ts";
 import { shortId } from "../core/ids.ts";
 import type { Plan } from "../core/plan.ts";
 import { findPlannedTask, type TaskDraft } from "../core/planEdits.ts";
@@ -15,35 +15,44 @@ export type LoopOutcome = "kept" | "approved" | "queued";
 const MENU = "[d]iscuss  [a]dd  [m]odify  [s]plit  [r]emove  [v]iew  [p]roceed  [q]uit";
 
 /**
- * Reads answers line by line from a terminal or a pipe. Lines that arrive before they are asked for
- * (piped input) wait in the iterator's buffer; end of input (Ctrl-D, the end of a pipe) and Ctrl-C end
- * the session the same way: the plan stays as saved.
+ * Reads answers line by line from a terminal or a pipe. Piped lines wait in the iterator's buffer until
+ * they are asked for, also after the pipe has ended; the session ends when they are used up (or at
+ * Ctrl-D in a terminal). Ctrl-C cancels the model call in progress if there is one, else ends the
+ * session. Either way the plan stays as saved.
  */
 class Prompter {
+  /** Whether a person is typing (a terminal) rather than a script piping answers. */
+  readonly tty: boolean;
   readonly #rl: Interface;
   readonly #lines: AsyncIterator<string>;
   readonly #output: Output;
-  readonly #tty: boolean;
-  #closed = false;
+  #ended = false;
+  #interrupted = false;
+  #cancel: (() => void) | null = null;
 
   constructor(input: NodeJS.ReadableStream & { isTTY?: boolean }, output: Output) {
-    this.#tty = input.isTTY === true && output.out.isTTY === true;
+    this.tty = input.isTTY === true && output.out.isTTY === true;
     this.#output = output;
-    this.#rl = createInterface({ input, output: output.out, terminal: this.#tty });
+    this.#rl = createInterface({ input, output: output.out, terminal: this.tty });
     this.#rl.on("SIGINT", () => {
       output.out.write("\n");
+      if (this.#cancel) {
+        this.#cancel();
+        return;
+      }
+      this.#interrupted = true;
       this.close();
     });
     this.#rl.on("close", () => {
-      this.#closed = true;
+      this.#ended = true;
     });
     this.#lines = this.#rl[Symbol.asyncIterator]();
   }
 
-  /** The next answer, trimmed; null at the end of input. */
+  /** The next answer, trimmed; null when input is used up or the person pressed Ctrl-C. */
   async ask(question: string): Promise<string | null> {
-    if (this.#closed) return null;
-    if (this.#tty) {
+    if (this.stopped) return null;
+    if (this.tty) {
       this.#rl.setPrompt(question);
       this.#rl.prompt();
     } else {
@@ -51,23 +60,35 @@ class Prompter {
     }
     const next = await this.#lines.next();
     if (next.done) {
-      if (!this.#tty) this.#output.out.write("\n");
+      if (!this.tty) this.#output.out.write("\n");
       return null;
     }
     const answer = next.value.trim();
     // Piped answers are not echoed by a terminal: echo them so a transcript reads like a session.
-    if (!this.#tty) this.#output.out.write(`${answer}\n`);
+    if (!this.tty) this.#output.out.write(`${answer}\n`);
     return answer;
   }
 
-  /** True once input ended or Ctrl-C was pressed. */
-  get closed(): boolean {
-    return this.#closed;
+  /** True once the session must end: Ctrl-C, or the end of a terminal's input. */
+  get stopped(): boolean {
+    return this.#interrupted || (this.tty && this.#ended);
+  }
+
+  /**
+   * Runs `work` (a model call) so that Ctrl-C in the terminal aborts it instead of ending the session.
+   * (Without a terminal, Ctrl-C is a signal to the process, which ends it; the plan is saved.)
+   */
+  async cancellable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.#cancel = () => controller.abort();
+    try {
+      return await work(controller.signal);
+    } finally {
+      this.#cancel = null;
+    }
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
     this.#rl.close();
   }
 }
@@ -87,45 +108,53 @@ export async function planningLoop(
   const out = output.out;
   const say = (line = "") => println(output, line);
   const note = (line: string) => say(paint("dim", line, out));
+  const model = planner.decomposer.llm;
   let plan = start;
-  const show = async () => {
+  const show = () => {
     for (const line of renderPlan(plan, output)) say(line);
   };
   try {
-    await show();
+    show();
     const discussion = renderDiscussion(plan, output);
     if (discussion.length > 0) say();
     for (const line of discussion) say(line);
-    while (!prompter.closed) {
+    while (!prompter.stopped) {
       say();
       say(paint("dim", MENU, out));
       const choice = await prompter.ask("plan> ");
       if (choice === null) break;
-      const word = choice.toLowerCase();
       try {
-        switch (word) {
+        switch (choice.toLowerCase()) {
           case "":
             continue;
           case "d":
           case "discuss": {
             const message = await prompter.ask("you> ");
-            if (message === null) return keep(output, plan);
-            if (message === "") continue;
-            if (planner.decomposer.llm) note(`asking ${planner.decomposer.llm.name}…`);
-            const answer = await planner.discuss(plan.id, message);
-            if (answer === null) {
+            if (!message) continue;
+            if (!model) {
               say(
                 "Discussion needs a model: set ANTHROPIC_API_KEY (or OPENAI_API_KEY / OPENAI_BASE_URL), or install the claude CLI, then continue this plan.",
               );
-            } else {
-              say(`${paint("bold", "model>", out)} ${answer}`);
+              continue;
+            }
+            note(`asking ${model.name}…${prompter.tty ? " (Ctrl-C cancels)" : ""}`);
+            const turn = await prompter.cancellable((signal) =>
+              planner.discuss(plan.id, message, signal),
+            );
+            if (turn.kind === "answer") say(`${paint("bold", "model>", out)} ${turn.text}`);
+            else if (turn.kind === "failed") {
+              say(paint("yellow", `The model could not answer: ${turn.reason}`, out));
+              say("Nothing was recorded; ask again, or go on planning.");
             }
             break;
           }
           case "a":
           case "add": {
             const draft = await askDraft(prompter, output, planner.decomposer.types);
-            if (draft === null) continue;
+            if (draft === null) {
+              if (!prompter.stopped) say("Nothing added.");
+              continue;
+            }
             const result = await planner.add(plan.id, draft);
             plan = result.plan;
             say(
@@ -137,6 +166,7 @@ export async function planningLoop(
           case "modify": {
             const key = await prompter.ask("task to modify (key): ");
             if (!key) continue;
+            plan = await planner.get(plan.id);
             const task = findPlannedTask(plan.tasks, key);
             note("press Enter to keep a value");
             const changes = await askChanges(prompter, output, planner.decomposer.types, task);
@@ -150,9 +180,14 @@ export async function planningLoop(
           case "split": {
             const key = await prompter.ask("task to split (key): ");
             if (!key) continue;
-            if (planner.decomposer.llm)
-              note(`asking ${planner.decomposer.llm.name} to split ${key}…`);
-            const result = await planner.split(plan.id, key);
+            if (model) {
+              note(
+                `asking ${model.name} to split ${key}…${prompter.tty ? " (Ctrl-C cancels)" : ""}`,
+              );
+            }
+            const result = await prompter.cancellable((signal) =>
+              planner.split(plan.id, key, signal),
+            );
             plan = result.plan;
             for (const w of result.warnings) say(paint("yellow", `warning: ${w}`, out));
             say(`Split ${result.replaced.key} into ${result.parts.map((p) => p.key).join(", ")}.`);
@@ -174,12 +209,15 @@ export async function planningLoop(
           }
           case "v":
           case "view":
-            await show();
+            // What is saved now, including changes made in another session.
+            plan = await planner.get(plan.id);
+            show();
             say();
             for (const line of renderGraph(plan, output)) say(line);
             break;
           case "p":
           case "proceed": {
+            plan = await planner.get(plan.id);
             const outcome = await proceed(planner, plan, prompter, output);
             if (outcome !== null) return outcome;
             break;
@@ -194,10 +232,25 @@ export async function planningLoop(
             say(MENU);
             break;
           default:
-            say(`Unknown choice '${choice}': type d, a, m, s, r, v, p or q.`);
+            throw new UsageError(
+              `unknown choice '${choice}'`,
+              "type d, a, m, s, r, v, p or q (or the whole word)",
+            );
         }
       } catch (error) {
         if (!isOrchestrateError(error)) throw error;
+        if (error instanceof CancelledError) {
+          say(paint("yellow", `Cancelled: ${error.message}; nothing was changed.`, out));
+          continue;
+        }
+        if (!prompter.tty) {
+          // A script's answers after a mistake would be read as answers to other questions.
+          say(
+            "Stopping: the answers are piped, and the ones after a mistake would be read out of place.",
+          );
+          keep(output, plan);
+          throw error;
+        }
         say(paint("red", `error: ${error.message}`, out));
         if (error.hint) say(`hint: ${error.hint}`);
       }
@@ -247,7 +300,7 @@ async function proceed(
     say("Not approved; back to planning.");
     return null;
   }
-  const approved = await planner.approve(plan.id);
+  const approved = await planner.approve(plan.id, plan.version);
   say(`Approved plan ${shortId(approved.id)}.`);
   return (await askToQueue(planner, approved, prompter, output)) ? "queued" : "approved";
 }
@@ -280,8 +333,9 @@ function keep(output: Output, plan: Plan): "kept" {
 }
 
 /**
- * Asks until the answer parses (or input ends): a typo in a priority or type is explained and asked
- * again instead of losing the answers before it.
+ * Asks until the answer parses (or input ends): in a terminal a typo in a priority or type is explained
+ * and asked again instead of losing the answers before it. Piped answers are not asked again (the next
+ * line was meant for the next question): the error ends the session.
  */
 async function askParsed<T>(
   prompter: Prompter,
@@ -295,7 +349,7 @@ async function askParsed<T>(
     try {
       return { value: parse(answer) };
     } catch (error) {
-      if (!isOrchestrateError(error)) throw error;
+      if (!isOrchestrateError(error) || !prompter.tty) throw error;
       println(output, paint("red", `error: ${error.message}`, output.out));
       if (error.hint) println(output, `hint: ${error.hint}`);
     }

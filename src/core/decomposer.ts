@@ -1,5 +1,6 @@
 import type { Llm, LlmMessage } from "../ports/llm.ts";
 import { type AgentTypeInfo, BUILTIN_AGENT_TYPES } from "./agentTypes.ts";
+import { CancelledError } from "./errors.ts";
 import { heuristicPlan, heuristicSplit } from "./heuristicDecomposer.ts";
 import type { PlanMessage, PlannedTask } from "./plan.ts";
 import type { SplitPart } from "./planEdits.ts";
@@ -43,11 +44,21 @@ export class Decomposer {
     return this.#ask(request, (answer) => checkModelPlan(answer, this.types), fallback, "plan");
   }
 
-  async split(task: PlannedTask, goal: string): Promise<Decomposition<SplitPart[]>> {
+  async split(
+    task: PlannedTask,
+    goal: string,
+    signal?: AbortSignal,
+  ): Promise<Decomposition<SplitPart[]>> {
     const fallback = () => heuristicSplit(task);
     if (!this.llm) return { value: fallback(), planner: "heuristic", warnings: [] };
     const request = `The plan for the goal "${goal}" has this task, which is too big for one agent:\n\n[${task.agentType}] ${task.description}\n\nSplit it into 2 to 6 smaller tasks that together do exactly the same work. Give each a self-contained description, the agent_type best suited to it, and after: the indexes (0-based) of earlier parts it must wait for. Answer with only a JSON object of this shape:\n${SPLIT_FORMAT}`;
-    return this.#ask(request, (answer) => checkModelSplit(answer, this.types), fallback, "split");
+    return this.#ask(
+      request,
+      (answer) => checkModelSplit(answer, this.types),
+      fallback,
+      "split",
+      signal,
+    );
   }
 
   /**
@@ -59,6 +70,7 @@ export class Decomposer {
     tasks: readonly PlannedTask[],
     history: readonly PlanMessage[],
     message: string,
+    signal?: AbortSignal,
   ): Promise<string | null> {
     if (!this.llm) return null;
     const system = `${this.#system()}\n\nYou are discussing a plan with the person who will approve it. Answer their questions about scope, order, risks and missing work plainly and briefly. When you suggest changes, name the task keys; the person makes changes with the planner's commands (add, modify, split, remove).\n\nGoal: ${goal}\n\nCurrent plan:\n${describeTasks(tasks)}`;
@@ -67,7 +79,19 @@ export class Decomposer {
       ...history.map((m) => ({ role: m.role, content: m.content })),
       { role: "user", content: message },
     ]);
-    return (await this.llm.complete({ system, messages, maxTokens: 2_000 })).trim();
+    try {
+      return (
+        await this.llm.complete({
+          system,
+          messages,
+          maxTokens: 2_000,
+          ...(signal ? { signal } : {}),
+        })
+      ).trim();
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError("the question was cancelled");
+      throw error;
+    }
   }
 
   async #ask<T>(
@@ -75,6 +99,7 @@ export class Decomposer {
     check: (answer: string) => Checked<T>,
     fallback: () => T,
     what: string,
+    signal?: AbortSignal,
   ): Promise<Decomposition<T>> {
     const llm = this.llm;
     if (!llm) return { value: fallback(), planner: "heuristic", warnings: [] };
@@ -83,7 +108,12 @@ export class Decomposer {
     let problems: string[] = [];
     try {
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const answer = await llm.complete({ system, messages, maxTokens: 8_000 });
+        const answer = await llm.complete({
+          system,
+          messages,
+          maxTokens: 8_000,
+          ...(signal ? { signal } : {}),
+        });
         const checked = check(answer);
         if (checked.ok) {
           return {
@@ -102,6 +132,7 @@ export class Decomposer {
         );
       }
     } catch (error) {
+      if (signal?.aborted) throw new CancelledError(`the ${what} was cancelled`);
       return {
         value: fallback(),
         planner: "heuristic",

@@ -12,6 +12,8 @@ export const ExitCode = {
   notFound: 3,
   conflict: 4,
   config: 5,
+  /** The person interrupted the work (Ctrl-C), as shells report it: 128 + SIGINT. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -61,6 +63,13 @@ export class ConflictError extends OrchestrateError {
 export class ConfigError extends OrchestrateError {
   constructor(message: string, hint?: string, options?: { cause?: unknown }) {
     super("config", message, hint, options);
+  }
+}
+
+/** The person cancelled something in progress (Ctrl-C during a model call, for example). */
+export class CancelledError extends OrchestrateError {
+  constructor(message: string, hint?: string) {
+    super("interrupted", message, hint);
   }
 }
 

@@ -13,6 +13,8 @@ export interface Plan {
   status: PlanStatus;
   /** How the first draft was made: `heuristic`, or the model that wrote it (`anthropic-api:claude-…`). */
   planner: string;
+  /** Counts every change: an edit or approval made from an older reading is refused. */
+  version: number;
   tasks: PlannedTask[];
   discussion: PlanMessage[];
   createdAt: number;
@@ -63,5 +65,5 @@ export function dependencyMap(tasks: readonly PlannedTask[]): Record<string, str
   return Object.fromEntries(tasks.map((t) => [t.key, [...t.dependsOn]]));
 }
 
-/** Plan ids share the task id shape (16 hex digits, random), so unique even when made in one millisecond. */
+/** What a plan task key may look like: short, lowercase, no spaces (`t1`, `api`, `load-tests`). */
 export const PLAN_KEY_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,39}$/;

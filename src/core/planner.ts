@@ -1,6 +1,6 @@
 import type { PlanTaskToQueue, Store } from "../ports/store.ts";
 import type { Decomposer } from "./decomposer.ts";
-import { ConflictError, NotFoundError, UsageError } from "./errors.ts";
+import { ConflictError, isOrchestrateError, NotFoundError, UsageError } from "./errors.ts";
 import { looksLikeIdPrefix, newTaskId, randomHex, TASK_ID_LENGTH } from "./ids.ts";
 import type { Plan, PlanMessage, PlannedTask } from "./plan.ts";
 import {
@@ -16,6 +16,12 @@ import {
 } from "./planEdits.ts";
 import type { Task } from "./task.ts";
 import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH } from "./taskQueue.ts";
+
+/** How a discussion turn went. */
+export type DiscussTurn =
+  | { kind: "answer"; text: string }
+  | { kind: "no-model" }
+  | { kind: "failed"; reason: string };
 
 /**
  * The Interactive Planner without its terminal: planning sessions kept in the store. Every operation
@@ -58,6 +64,7 @@ export class Planner {
       goal: text,
       status: options.approve ? "approved" : "draft",
       planner: made.planner,
+      version: 1,
       tasks: made.value.tasks,
       // The model's analysis of the goal opens the discussion: shown with the plan, given back later.
       discussion: made.value.analysis
@@ -116,14 +123,18 @@ export class Planner {
     return { plan: await this.#save(plan, result.tasks), task: result.task };
   }
 
-  /** Splits a task with the model (or the heuristic when there is none or its answer is unusable). */
+  /**
+   * Splits a task with the model (or the heuristic when there is none or its answer is unusable).
+   * Aborting `signal` cancels the model call (CancelledError) and changes nothing.
+   */
   async split(
     planId: string,
     key: string,
+    signal?: AbortSignal,
   ): Promise<{ plan: Plan; parts: PlannedTask[]; replaced: PlannedTask; warnings: string[] }> {
     const plan = await this.#draft(planId);
     const replaced = findPlannedTask(plan.tasks, key);
-    const made = await this.decomposer.split(replaced, plan.goal);
+    const made = await this.decomposer.split(replaced, plan.goal, signal);
     // The model may take a while: split what is saved now, not what was loaded before asking.
     const current = await this.#draft(planId);
     const result = splitPlannedTask(current.tasks, replaced.key, made.value, this.decomposer.types);
@@ -149,24 +160,30 @@ export class Planner {
   }
 
   /**
-   * One discussion turn: the person's message and the model's answer are both kept. Null when no
-   * model is configured (nothing is recorded then).
+   * One discussion turn. The person's message and the model's answer are kept together once the answer
+   * is in; a model that fails or is cancelled (`signal`) leaves the discussion as it was.
    */
-  async discuss(planId: string, message: string): Promise<string | null> {
+  async discuss(planId: string, message: string, signal?: AbortSignal): Promise<DiscussTurn> {
     const text = message.trim();
     if (text === "") throw new UsageError("the message is empty", "ask a question about the plan");
     const plan = await this.get(planId);
-    if (!this.decomposer.llm) return null;
+    if (!this.decomposer.llm) return { kind: "no-model" };
     const asked: PlanMessage = { at: this.#clock(), role: "user", content: text };
+    let answer: string | null;
+    try {
+      answer = await this.decomposer.discuss(plan.goal, plan.tasks, plan.discussion, text, signal);
+    } catch (error) {
+      if (isOrchestrateError(error)) throw error;
+      return { kind: "failed", reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (answer === null) return { kind: "no-model" };
     await this.store.appendPlanMessage(plan.id, asked);
-    const answer = await this.decomposer.discuss(plan.goal, plan.tasks, plan.discussion, text);
-    if (answer === null) return null;
     await this.store.appendPlanMessage(plan.id, {
       at: this.#clock(),
       role: "assistant",
       content: answer,
     });
-    return answer;
+    return { kind: "answer", text: answer };
   }
 
   /** Problems that stop approval (empty when the plan can be approved). */
@@ -174,10 +191,20 @@ export class Planner {
     return planProblems(plan.tasks, this.decomposer.types);
   }
 
-  async approve(planId: string): Promise<Plan> {
+  /**
+   * Approves a draft. With `reviewedVersion` (the version the person looked at), a plan changed since
+   * in another session is not approved (ConflictError): approval is of what was reviewed.
+   */
+  async approve(planId: string, reviewedVersion?: number): Promise<Plan> {
     const plan = await this.#draft(planId);
     this.#refuseProblems(plan.tasks);
-    const approved = await this.store.setPlanStatus(plan.id, ["draft"], "approved", this.#clock());
+    const approved = await this.store.setPlanStatus(
+      plan.id,
+      ["draft"],
+      "approved",
+      this.#clock(),
+      reviewedVersion,
+    );
     if (!approved)
       throw new ConflictError(
         `plan ${plan.id.slice(0, 8)} changed while it was being approved`,
@@ -231,8 +258,8 @@ export class Planner {
 
   async #save(plan: Plan, tasks: PlannedTask[]): Promise<Plan> {
     const now = this.#clock();
-    await this.store.savePlanTasks(plan.id, tasks, now, plan.updatedAt);
-    return { ...plan, tasks, updatedAt: now };
+    await this.store.savePlanTasks(plan.id, tasks, now, plan.version);
+    return { ...plan, tasks, updatedAt: now, version: plan.version + 1 };
   }
 
   #refuseProblems(tasks: readonly PlannedTask[]): void {

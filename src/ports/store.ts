@@ -96,27 +96,32 @@ export interface Store {
   getPlan(id: string): Promise<Plan | null>;
   /** Plan ids starting with `prefix` (at most `limit`). */
   findPlanIds(prefix: string, limit: number): Promise<string[]>;
-  /** The newest plans first, with task counts. */
-  listPlans(limit: number): Promise<PlanSummary[]>;
+  /** The newest plans first (only those in `statuses` when given), with task counts. */
+  listPlans(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]>;
   /**
    * Replaces a draft plan's tasks in one transaction. ConflictError when the plan is no longer a draft
-   * (another terminal approved it meanwhile), or when `loadedAt` is given and the plan was changed after
-   * that `updatedAt` (another terminal edited it between our read and this write); NotFoundError when
-   * it does not exist.
+   * (another terminal approved it meanwhile), or when `expectedVersion` is given and the plan has
+   * changed since (another terminal edited it between our read and this write); NotFoundError when it
+   * does not exist.
    */
   savePlanTasks(
     planId: string,
     tasks: readonly PlannedTask[],
     now: number,
-    loadedAt?: number,
+    expectedVersion?: number,
   ): Promise<void>;
   appendPlanMessage(planId: string, message: PlanMessage): Promise<void>;
-  /** Moves a plan from one of `from` to `to`; `null` when it was not in one of `from`. */
+  /**
+   * Moves a plan from one of `from` to `to`; `null` when it was not in one of `from`. With
+   * `expectedVersion`, ConflictError when the plan changed since that version was read (an approval
+   * must approve the plan the person reviewed).
+   */
   setPlanStatus(
     planId: string,
     from: readonly PlanStatus[],
     to: PlanStatus,
     now: number,
+    expectedVersion?: number,
   ): Promise<Plan | null>;
   /**
    * Queues an approved plan: inserts its tasks (each `NewTask` names its plan key), links each planned

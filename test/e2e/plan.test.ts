@@ -272,9 +272,11 @@ describe("orchestrate plan", () => {
     await choose("a", /description:\s*$/m);
     await type("Add an admin page to manage rooms", /agent type \[auto\]:\s*$/m);
     await type("frontend-ui-engineer", /priority .*:\s*$/m);
+    await type("hihg", /error: invalid priority 'hihg'\nhint: .*\npriority .*:\s*$/m);
     await type("", /depends on .*:\s*$/m);
     await type("t3", /phase \[Implementation\]:\s*$/m);
     await type("", /Added t9 \(frontend-ui-engineer, normal\)/);
+    await choose("zz", /error: unknown choice 'zz'/);
     await choose("r", /task to remove \(key\):\s*$/m);
     await type("t8", /Removed t8\./);
     await choose("s", /task to split \(key\):\s*$/m);
@@ -367,26 +369,31 @@ describe("orchestrate plan", () => {
     assert.equal(ids.size, 2, "two sessions, two ids");
   });
 
-  test("mistakes inside the session are explained and the session goes on", async () => {
+  test("a mistake in piped answers stops the session (later answers would be out of place)", async () => {
     const box = makeBox();
-    const result = await orchestrate(
-      box,
-      ["plan", "Build a REST API", "--planner", "heuristic"],
-      "r\nt99\nm\nt1\n\nwizard\n\n\n\n\na\nA task\n\nx\nurgent\n\n\nzz\nq\n",
-    );
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /error: the plan has no task 't99'\nhint: .*Its tasks are t1, t2/);
-    assert.match(
-      result.stdout,
-      /error: unknown agent type 'wizard'\nhint: .*\nagent type \[specifications-engineer\]: \n/,
-    );
-    assert.match(
-      result.stdout,
-      /error: invalid priority 'x'\nhint: use one of low.*\npriority .*: urgent\n/,
-    );
-    assert.match(result.stdout, /Added t7 \(backend-systems-engineer, urgent\)/);
-    assert.match(result.stdout, /Unknown choice 'zz'/);
-    assert.ok(!/\n\s+at /.test(result.stdout + result.stderr), "no stack trace");
+    const cases: [answers: string, error: RegExp, code: number][] = [
+      ["r\nt99\nr\nt1\n", /error: the plan has no task 't99'\nhint: .*Its tasks are t1, t2/, 3],
+      ["a\nA task\n\nx\nurgent\nr\nt1\n", /error: invalid priority 'x'\nhint: use one of low/, 2],
+      ["m\nt2\n\nwizard\n\n\n\n\nr\nt1\n", /error: unknown agent type 'wizard'/, 2],
+      ["zz\nr\nt1\n", /error: unknown choice 'zz'\nhint: type d, a, m, s, r, v, p or q/, 2],
+    ];
+    for (const [answers, error, code] of cases) {
+      const result = await orchestrate(
+        box,
+        ["plan", "Build a REST API", "--planner", "heuristic"],
+        answers,
+      );
+      assert.equal(result.code, code, result.stdout);
+      assert.match(result.stderr, error);
+      assert.match(result.stdout, /Stopping: the answers are piped.*\nDraft saved\. Continue with/);
+      assert.ok(!/\n\s+at /.test(result.stdout + result.stderr), "no stack trace");
+      const id = planIdFrom(result.stdout);
+      const plan = await planJson(box, id);
+      assert.ok(
+        plan.tasks.some((t) => t.key === "t1"),
+        "the 'r t1' after the mistake was not run",
+      );
+    }
   });
 
   test("--planner claude (and auto, with only the CLI installed) asks Claude Code headless", async () => {

@@ -63,6 +63,7 @@ interface DbPlan {
   goal: string;
   status: string;
   planner: string;
+  version: number;
   created_at: number;
   updated_at: number;
   approved_at: number | null;
@@ -618,12 +619,13 @@ export class SqliteStore implements Store {
 
   async insertPlan(plan: Plan): Promise<void> {
     this.#write(() => {
-      this.#stmt(`INSERT INTO plans (id, goal, status, planner, created_at, updated_at, approved_at, executed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      this.#stmt(`INSERT INTO plans (id, goal, status, planner, version, created_at, updated_at, approved_at,
+          executed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         plan.id,
         plan.goal,
         plan.status,
         plan.planner,
+        plan.version,
         plan.createdAt,
         plan.updatedAt,
         plan.approvedAt,
@@ -640,7 +642,15 @@ export class SqliteStore implements Store {
   }
 
   async getPlan(id: string): Promise<Plan | null> {
-    return this.#read(() => this.#plan(id));
+    // The plan row, its tasks and its messages from one snapshot.
+    return this.#read(() => {
+      this.db.exec("BEGIN");
+      try {
+        return this.#plan(id);
+      } finally {
+        this.db.exec("COMMIT");
+      }
+    });
   }
 
   async findPlanIds(prefix: string, limit: number): Promise<string[]> {
@@ -655,13 +665,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  async listPlans(limit: number): Promise<PlanSummary[]> {
+  async listPlans(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]> {
     return this.#read(() => {
+      const where = statuses ? "WHERE p.status IN (SELECT value FROM json_each(?))" : "";
+      const params = statuses ? [JSON.stringify(statuses), limit] : [limit];
       const rows =
         this.#stmt(`SELECT p.*, (SELECT COUNT(*) FROM plan_tasks WHERE plan_id = p.id) AS task_count
-          FROM plans p ORDER BY created_at DESC, id LIMIT ?`).all(limit) as unknown as (DbPlan & {
-          task_count: number;
-        })[];
+          FROM plans p ${where} ORDER BY created_at DESC, id LIMIT ?`).all(
+          ...params,
+        ) as unknown as (DbPlan & { task_count: number })[];
       const counts = this.#stmt(
         "SELECT status, COUNT(*) AS n FROM tasks WHERE plan_id = ? GROUP BY status",
       );
@@ -687,7 +699,7 @@ export class SqliteStore implements Store {
     planId: string,
     tasks: readonly PlannedTask[],
     now: number,
-    loadedAt?: number,
+    expectedVersion?: number,
   ): Promise<void> {
     this.#write(() => {
       const status = this.#planStatus(planId);
@@ -697,26 +709,38 @@ export class SqliteStore implements Store {
           "start a new plan with 'orchestrate plan <goal>' to plan different work",
         );
       }
-      const row = this.#stmt("SELECT updated_at FROM plans WHERE id = ?").get(planId) as {
-        updated_at: number;
-      };
-      if (loadedAt !== undefined && Number(row.updated_at) !== loadedAt) {
-        throw new ConflictError(
-          `plan ${planId.slice(0, 8)} was changed in another session while this change was being made`,
-          "view the plan again ([v]) and repeat the change if it is still needed",
-        );
-      }
+      this.#checkPlanVersion(planId, expectedVersion);
       this.#stmt("DELETE FROM plan_tasks WHERE plan_id = ?").run(planId);
       this.#writePlanTasks(planId, tasks);
-      this.#stmt("UPDATE plans SET updated_at = ? WHERE id = ?").run(now, planId);
+      this.#stmt("UPDATE plans SET updated_at = ?, version = version + 1 WHERE id = ?").run(
+        now,
+        planId,
+      );
     });
+  }
+
+  /** Refuses a write based on a reading older than the plan's current version. */
+  #checkPlanVersion(planId: string, expectedVersion: number | undefined): void {
+    if (expectedVersion === undefined) return;
+    const row = this.#stmt("SELECT version FROM plans WHERE id = ?").get(planId) as {
+      version: number;
+    };
+    if (Number(row.version) !== expectedVersion) {
+      throw new ConflictError(
+        `plan ${planId.slice(0, 8)} was changed in another session meanwhile`,
+        "view the plan again ([v]) and repeat the step if it is still wanted",
+      );
+    }
   }
 
   async appendPlanMessage(planId: string, message: PlanMessage): Promise<void> {
     this.#write(() => {
       this.#planStatus(planId);
       this.#insertPlanMessage(planId, message);
-      this.#stmt("UPDATE plans SET updated_at = ? WHERE id = ?").run(message.at, planId);
+      this.#stmt("UPDATE plans SET updated_at = ?, version = version + 1 WHERE id = ?").run(
+        message.at,
+        planId,
+      );
     });
   }
 
@@ -725,19 +749,22 @@ export class SqliteStore implements Store {
     from: readonly PlanStatus[],
     to: PlanStatus,
     now: number,
+    expectedVersion?: number,
   ): Promise<Plan | null> {
     return this.#write(() => {
       this.#planStatus(planId);
-      const changed = this.#stmt(`UPDATE plans SET status = ?, updated_at = ?,
+      this.#checkPlanVersion(planId, expectedVersion);
+      const changed =
+        this.#stmt(`UPDATE plans SET status = ?, updated_at = ?, version = version + 1,
           approved_at = CASE WHEN ? = 'approved' THEN ? ELSE approved_at END
         WHERE id = ? AND status IN (SELECT value FROM json_each(?))`).run(
-        to,
-        now,
-        to,
-        now,
-        planId,
-        JSON.stringify(from),
-      );
+          to,
+          now,
+          to,
+          now,
+          planId,
+          JSON.stringify(from),
+        );
       return changed.changes > 0 ? this.#plan(planId) : null;
     });
   }
@@ -760,7 +787,7 @@ export class SqliteStore implements Store {
       const link = this.#stmt("UPDATE plan_tasks SET task_id = ? WHERE plan_id = ? AND key = ?");
       for (const t of tasks) link.run(t.id, planId, t.key);
       this.#stmt(
-        "UPDATE plans SET status = 'executing', executed_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE plans SET status = 'executing', executed_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
       ).run(now, now, planId);
       return { plan: this.#plan(planId) as Plan, queued: true };
     });
@@ -811,6 +838,7 @@ export class SqliteStore implements Store {
       goal: row.goal,
       status: row.status as PlanStatus,
       planner: row.planner,
+      version: Number(row.version),
       tasks,
       discussion,
       createdAt: Number(row.created_at),

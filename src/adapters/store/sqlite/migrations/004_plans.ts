@@ -1,6 +1,7 @@
 /**
  * Migration 4: planning sessions. A plan, its planned tasks (keyed inside the plan, dependencies as a
- * JSON array of keys, and the queued task once executed) and its discussion. Triggers keep an executing
+ * JSON array of keys, and the queued task once executed) and its discussion. `version` counts every
+ * change, so an edit or an approval based on an older reading can be refused. Triggers keep an executing
  * plan's status following its tasks (completed when all completed, failed when one failed or was
  * cancelled, executing again after a retry) in the same transaction as the task's change, whichever
  * process makes it, and log every plan status change to `events`.
@@ -14,12 +15,14 @@ CREATE TABLE plans (
   status      TEXT NOT NULL DEFAULT 'draft'
               CHECK (status IN ('draft','approved','executing','completed','failed')),
   planner     TEXT NOT NULL,
+  version     INTEGER NOT NULL DEFAULT 1,
   created_at  INTEGER NOT NULL,
   updated_at  INTEGER NOT NULL,
   approved_at INTEGER,
   executed_at INTEGER
 );
 CREATE INDEX plans_created ON plans (created_at);
+CREATE INDEX plans_status ON plans (status, created_at);
 
 CREATE TABLE plan_tasks (
   plan_id     TEXT NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
@@ -54,7 +57,8 @@ WHEN new.plan_id IS NOT NULL AND old.status <> new.status BEGIN
         THEN 'executing'
       ELSE 'completed'
     END,
-    updated_at = new.updated_at
+    updated_at = new.updated_at,
+    version = version + 1
   WHERE id = new.plan_id AND status IN ('executing','completed','failed');
 END;
 
