@@ -1,7 +1,7 @@
 // The model-backed decomposer against a loopback server speaking the Anthropic Messages API: the real
 // SDK adapter, real HTTP, the planner's validation and its one correction round.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -204,11 +204,18 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     }
   });
 
-  test("`orchestrate plan --yes --json` plans with the model through the real binary", async () => {
+  test("`orchestrate plan --yes --json` plans with the model through the real binary (settings in .env)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "orch-plan-cli-"));
     try {
       server.script({ kind: "text", text: JSON.stringify(VALID_PLAN) });
-      const result = await runOrchestrate(dir, isolatedEnv(dir, env), [
+      // The model's settings may come from .env, as every other setting.
+      writeFileSync(
+        join(dir, ".env"),
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join("\n"),
+      );
+      const result = await runOrchestrate(dir, isolatedEnv(dir), [
         "plan",
         "Build a REST API with a login page",
         "--planner",

@@ -82,6 +82,22 @@ describe("planning sessions in the store", () => {
     assert.equal((await planner.approve(plan.id, current.version)).status, "approved");
   });
 
+  test("plans can be listed by status (status shows executing plans however many drafts follow)", async () => {
+    const { plan } = await planner.start("Build a pipeline", { approve: true });
+    await planner.execute(plan.id);
+    for (let i = 0; i < 6; i++) {
+      t.advance(1_000);
+      await planner.start(`Draft ${i}`);
+    }
+    const newest = await t.store.listPlans(5);
+    assert.ok(newest.every((p) => p.status === "draft"));
+    const active = await t.store.listPlans(5, ["executing", "failed"]);
+    assert.deepEqual(
+      active.map((p) => [p.id, p.status]),
+      [[plan.id, "executing"]],
+    );
+  });
+
   test("approval refuses a plan with no tasks", async () => {
     const { plan } = await planner.start("Build a pipeline");
     let tasks = plan.tasks;

@@ -18,7 +18,7 @@ export function renderPlan(plan: Plan, output: Output, queued: readonly Task[] =
   const keyWidth = Math.max(3, ...plan.tasks.map((t) => t.key.length));
   const lines = [
     `${paint("bold", "Plan", out)} ${plan.id}  ${paint(statusStyle(plan.status) ?? "reset", plan.status, out)}  ${plan.tasks.length} task${plan.tasks.length === 1 ? "" : "s"}, planned by ${plan.planner}`,
-    `  ${plan.goal}`,
+    `  ${plan.goal.trim().split("\n").join("\n  ")}`,
   ];
   for (const [phase, tasks] of phases(plan.tasks)) {
     lines.push("", paint("bold", phase, out));

@@ -111,7 +111,8 @@ export function loadConfig(input: ConfigInput): Config {
   };
 }
 
-function readDotEnv(cwd: string): Record<string, string | undefined> {
+/** The variables of `.env` in `cwd` (none when there is no such file). */
+export function readDotEnv(cwd: string): Record<string, string | undefined> {
   const path = join(cwd, ".env");
   let text: string;
   try {

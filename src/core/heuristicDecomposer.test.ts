@@ -26,6 +26,8 @@ const GOALS: [goal: string, shape: GoalShape, mustUse: string[]][] = [
   ["Build a RAG chatbot over our docs", "llm-app", ["llm-architect"]],
   ["Design the data model for the users API", "api", ["backend-systems-engineer"]],
   ["Refactor the logging module", "general", ["specifications-engineer"]],
+  ["Set up a CI/CD pipeline for our service", "infrastructure", ["aws-cloud-architect"]],
+  ["Build a data model for orders", "general", ["data-architect-governance"]],
 ];
 
 describe("heuristic decomposer", () => {
@@ -58,6 +60,12 @@ describe("heuristic decomposer", () => {
     const plan = heuristicPlan("Build a pipeline");
     assert.ok(!plan.some((t) => t.agentType === "frontend-ui-engineer"));
     assert.notEqual(goalShape("Build a guide"), "web-app");
+    assert.equal(
+      goalShape("Build a CI/CD pipeline"),
+      "infrastructure",
+      "a CI/CD pipeline is not ETL",
+    );
+    assert.notEqual(goalShape("Design the data model for invoices"), "ml-project");
   });
 
   test("auth and deployment add their tasks only when the goal asks", () => {

@@ -21,9 +21,10 @@ export type GoalShape =
   | "general";
 
 /**
- * Whole words (or phrases) that point to each shape. A plain word counts 2 and a word marked `~` counts 1
- * (it is common in other contexts: "model" of data, "app", "service"); the highest score wins and ties go
- * to the earlier shape.
+ * Whole words (or phrases) that point to each shape. A plain word counts 2, a word marked `~` counts 1
+ * (it is common in other contexts: "app", "service") and one marked `!` counts 3 (it settles the shape:
+ * a "CI/CD pipeline" is infrastructure, not data); the highest score wins and ties go to the earlier
+ * shape. A "data model" is a schema, not a machine-learning model.
  */
 const SHAPE_WORDS: readonly [GoalShape, readonly string[]][] = [
   [
@@ -91,8 +92,8 @@ const SHAPE_WORDS: readonly [GoalShape, readonly string[]][] = [
       "~cluster",
       "~ci",
       "~cd",
-      "ci/cd",
-      "devops",
+      "!ci/cd",
+      "!devops",
       "iac",
     ],
   ],
@@ -192,8 +193,8 @@ export function goalShape(goal: string): GoalShape {
   for (const [shape, words] of SHAPE_WORDS) {
     let score = 0;
     for (const w of words) {
-      const weak = w.startsWith("~");
-      if (hasWord(text, weak ? w.slice(1) : w)) score += weak ? 1 : 2;
+      const weight = w.startsWith("~") ? 1 : w.startsWith("!") ? 3 : 2;
+      if (hasWord(text, weight === 2 ? w : w.slice(1))) score += weight;
     }
     if (score > bestScore) {
       best = shape;
@@ -484,7 +485,8 @@ function stepsFor(shape: GoalShape, goal: string, types: readonly AgentTypeInfo[
       );
       break;
     case "general": {
-      const type = routeByKeywords(goal, types);
+      // Routed on the same words as the shape: a "data model" is a schema here too.
+      const type = routeByKeywords(wordsOf(goal), types);
       steps.push(
         {
           id: "build",
@@ -570,7 +572,10 @@ export function heuristicSplit(task: PlannedTask): SplitPart[] {
 }
 
 function wordsOf(text: string): string {
-  return ` ${text.toLowerCase().replace(/[^a-z0-9/+#]+/g, " ")} `;
+  return ` ${text.toLowerCase().replace(/[^a-z0-9/+#]+/g, " ")} `.replace(
+    / data models? /g,
+    " schema ",
+  );
 }
 
 function hasWord(text: string, word: string): boolean {

@@ -12,21 +12,44 @@ import { PRIORITIES, type PriorityName } from "./priority.ts";
  * faults that change the plan's meaning (duplicate keys, cycles) are rejected, to be fed back to the model.
  */
 
+/** Words models use for priorities beyond ours, mapped to ours. */
+const PRIORITY_SYNONYMS: Record<string, PriorityName> = {
+  medium: "normal",
+  med: "normal",
+  moderate: "normal",
+  critical: "urgent",
+  highest: "urgent",
+  blocker: "urgent",
+  lowest: "low",
+  minor: "low",
+};
+
 const priority = z
-  .union([
-    z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]),
-    z.number().int().min(1).max(4),
-  ])
+  .preprocess(
+    (value) => {
+      if (typeof value !== "string") return value;
+      const word = value.trim().toLowerCase();
+      return PRIORITY_SYNONYMS[word] ?? word;
+    },
+    z.union([
+      z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]),
+      z.number().int().min(1).max(4),
+    ]),
+  )
   .optional();
 
 export const modelPlanSchema = z.object({
-  analysis: z.string().max(4000).optional(),
+  // Kept short: it opens the discussion. A longer one is cut rather than refused.
+  analysis: z
+    .string()
+    .transform((text) => (text.length > 4000 ? `${text.slice(0, 3999)}…` : text))
+    .optional(),
   tasks: z
     .array(
       z.object({
         key: z.string().min(1).max(40),
         phase: z.string().min(1).max(60).optional(),
-        description: z.string().min(1).max(4000),
+        description: z.string().trim().min(1).max(4000),
         agent_type: z.string().min(1),
         priority,
         depends_on: z.array(z.string()).default([]),
@@ -40,7 +63,7 @@ export const modelSplitSchema = z.object({
   parts: z
     .array(
       z.object({
-        description: z.string().min(1).max(4000),
+        description: z.string().trim().min(1).max(4000),
         agent_type: z.string().min(1).optional(),
         after: z.array(z.number().int().min(0)).default([]),
       }),
@@ -123,7 +146,7 @@ export function checkModelSplit(
  * `schema`; the problems in plain words otherwise.
  */
 export function parseJsonAnswer<T>(answer: string, schema: z.ZodType<T>): Checked<T> {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(answer)?.[1];
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(answer)?.[1];
   const candidate = fenced ?? answer.slice(answer.indexOf("{"), answer.lastIndexOf("}") + 1);
   let json: unknown;
   try {

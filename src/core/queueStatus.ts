@@ -12,7 +12,7 @@ export interface QueueStatus {
   blocked: { count: number; tasks: BlockedTask[] };
   recent: Task[];
   agents: AgentRun[];
-  /** The newest plans with their progress. */
+  /** The newest executing or failed plans, with their progress. */
   plans: PlanSummary[];
 }
 
@@ -27,7 +27,7 @@ export async function readQueueStatus(
     store.blockedTasks(options.blocked),
     store.listTasks({ limit: options.recent, newestFirst: true }),
     store.runningAgents(),
-    store.listPlans(5),
+    store.listPlans(5, ["executing", "failed"]),
   ]);
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   return { counts, total, blocked, recent, agents, plans };

@@ -460,6 +460,22 @@ describe("orchestrate plan", () => {
     );
   });
 
+  test("plan-continue --yes approves and queues a draft without questions", async () => {
+    const box = makeBox();
+    const draft = await orchestrate(box, [
+      "plan",
+      "Build a pipeline",
+      "--planner",
+      "heuristic",
+      "--json",
+    ]);
+    const id = (JSON.parse(draft.stdout) as PlanJson).id;
+    const queued = await orchestrate(box, ["plan-continue", id.slice(0, 8), "--yes"]);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.match(queued.stdout, /Queued 7 tasks/);
+    assert.equal((await planJson(box, id)).status, "executing");
+  });
+
   test("bad input to the plan commands: clear errors and exit codes", async () => {
     const box = makeBox();
     const empty = await orchestrate(box, ["plan", "  "]);

@@ -32,6 +32,7 @@ export function makeClaudeCliLlm(binary: string, cwd: string, env: NodeJS.Proces
           stdio: ["ignore", "pipe", "pipe"],
         });
         const parser = makeClaudeParser();
+        // A result the CLI printed (the parser's own at end of output would only say there was none).
         let result: { success: boolean; text: string } | undefined;
         let errors = "";
         let buffered = "";
@@ -64,13 +65,12 @@ export function makeClaudeCliLlm(binary: string, cwd: string, env: NodeJS.Proces
           clearTimeout(timer);
           request.signal?.removeEventListener("abort", abort);
           if (buffered !== "") take(parser.line(buffered));
-          take(parser.end());
           if (result?.success && code === 0) return resolve(result.text);
           const why =
             (result && !result.success ? result.text : "") ||
             errors ||
             stderr.trim().split("\n").at(-1) ||
-            (signal ? `killed by ${signal}` : `exit code ${code}`);
+            (signal ? `killed by ${signal}` : `exit code ${code} without a result`);
           reject(new Error(`claude failed: ${why}`));
         });
       });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { selectLlm } from "../../adapters/llm/selectLlm.ts";
 import { openSqliteStore } from "../../adapters/store/sqlite/sqliteStore.ts";
 import { loadAgentConfig } from "../../core/agentConfig.ts";
-import type { Config } from "../../core/config.ts";
+import { type Config, readDotEnv } from "../../core/config.ts";
 import { Decomposer } from "../../core/decomposer.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
@@ -159,7 +159,8 @@ export function makePlanContinueCommand(
       {
         name: "yes",
         short: "y",
-        description: "for an approved plan: queue its tasks without asking",
+        description:
+          "approve a draft and queue its tasks, or queue an approved plan's, without asking",
       },
       { name: "json", description: "print the plan (and its tasks' progress) as JSON and exit" },
     ],
@@ -171,6 +172,11 @@ export function makePlanContinueCommand(
         if (flag(parsed, "json")) return printJson(env.output, planJson(plan, queued));
         switch (plan.status) {
           case "draft":
+            if (flag(parsed, "yes")) {
+              await planner.approve(plan.id, plan.version);
+              const { plan: executed } = await planner.execute(plan.id);
+              return report(env, planner, executed, false);
+            }
             await planningLoop(planner, plan, io.input, env.output);
             return;
           case "approved":
@@ -294,7 +300,8 @@ export async function withPlanner(
   fn: (planner: Planner) => Promise<void>,
 ): Promise<void> {
   const agentConfig = loadAgentConfig(config.baseDir);
-  const llmEnv = { ...process.env };
+  // The model's settings (keys, base URLs, model names) from .env too, the environment winning.
+  const llmEnv: NodeJS.ProcessEnv = { ...readDotEnv(process.cwd()), ...process.env };
   if (config.anthropicApiKey) llmEnv["ANTHROPIC_API_KEY"] = config.anthropicApiKey;
   const llm = await selectLlm(requiredOption(parsed, "planner"), llmEnv, process.cwd());
   await withStore(config, create, (store) => {

@@ -172,7 +172,7 @@ function render(status: QueueStatus | null, dbPath: string, env: CommandEnv): st
     }
   }
 
-  const activePlans = status.plans.filter((p) => p.status === "executing" || p.status === "failed");
+  const activePlans = status.plans;
   if (activePlans.length > 0) {
     lines.push("", heading("Plans"));
     lines.push(
