@@ -547,6 +547,9 @@ describe("orchestrate plan", () => {
     ]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--agent cannot be used with --decompose/);
+    const plannerOnly = await orchestrate(box, ["submit", "x", "--planner", "claude"]);
+    assert.equal(plannerOnly.code, 2);
+    assert.match(plannerOnly.stderr, /--planner only applies with --decompose/);
 
     const status = await orchestrate(box, ["status"]);
     assert.match(

@@ -112,6 +112,12 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         const { submitDecomposed } = await import("./submitDecomposed.ts");
         return submitDecomposed(env, parsed, config, description);
       }
+      if (requiredOption(parsed, "planner") !== "auto") {
+        throw new UsageError(
+          "--planner only applies with --decompose",
+          "add --decompose to plan the description as a goal, or drop --planner",
+        );
+      }
       const known = knownNames(config.baseDir);
       const agentType = resolveAgentType(requiredOption(parsed, "agent"), known.types);
       const priority = parsePriority(requiredOption(parsed, "priority"));
