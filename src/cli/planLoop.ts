@@ -292,6 +292,8 @@ async function proceed(
     for (const p of problems) say(`  - ${p}`);
     return null;
   }
+  // The review: every task, then the order they will run in.
+  for (const line of renderPlan(plan, output)) say(line);
   say();
   for (const line of renderGraph(plan, output)) say(line);
   const answer = await prompter.ask(`Approve this plan of ${plan.tasks.length} tasks? [y/N] `);
