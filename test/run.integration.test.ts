@@ -283,7 +283,8 @@ describe("orchestrate run with fake agent CLIs", () => {
     const box = makeBox({ FAKE_AGENT_PIDFILE: "" });
     box.env["FAKE_AGENT_PIDFILE"] = join(box.dir, "grandchild.pid");
     const task = await submit(box, "Stuck forever\nFAKE_MODE: grandchild");
-    const run = start(box, ["run", "--backend", "claude"]);
+    // A long lease: its renewals (every 20 s) cannot be what brings the activity below up to date.
+    const run = start(box, ["run", "--backend", "claude", "--lease", "60s"]);
     await waitFor("the agent and its grandchild", () => {
       try {
         return readFileSync(box.env["FAKE_AGENT_PIDFILE"] ?? "", "utf8").trim().length > 0;
@@ -299,6 +300,16 @@ describe("orchestrate run with fake agent CLIs", () => {
     }[];
     assert.equal(agents.length, 1);
     assert.equal(agents[0]?.taskId, task);
+    await waitFor(
+      "the agent's activity in `orchestrate agents` from another terminal",
+      async () => {
+        const seen = JSON.parse((await orchestrate(box, ["agents", "--json"])).stdout) as {
+          lastActivity: string;
+        }[];
+        return /Working on: Stuck forever/.test(seen[0]?.lastActivity ?? "");
+      },
+      8_000,
+    );
     const agentPid = agents[0]?.pid ?? 0;
     assert.ok(alive(agentPid) && alive(grandchild));
 

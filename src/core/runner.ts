@@ -50,8 +50,13 @@ export interface ActiveAgent {
   startedAt: number;
   lastActivity: string;
   lastActivityAt: number;
+  /** When `lastActivity` was last written to the agent's run record (read by `orchestrate agents`). */
+  activitySavedAt: number;
   process: RunningAgent;
 }
+
+/** How often new agent activity is written for other terminals (only agents that did something). */
+export const ACTIVITY_SAVE_EVERY_MS = 2_000;
 
 export interface RunSummary {
   completed: number;
@@ -75,6 +80,7 @@ export class Runner {
   #contextTimer: NodeJS.Timeout | null = null;
   #completedChanged = false;
   #heartbeat: NodeJS.Timeout | null = null;
+  #activityTimer: NodeJS.Timeout | null = null;
 
   constructor(options: RunnerOptions) {
     this.options = options;
@@ -101,6 +107,7 @@ export class Runner {
     this.options.context.ensureLayout();
     const leaseEvery = Math.max(200, Math.floor(this.options.queue.leaseMs / 3));
     this.#heartbeat = setInterval(() => void this.#renewLeases(), leaseEvery);
+    this.#activityTimer = setInterval(() => void this.#saveActivity(), ACTIVITY_SAVE_EVERY_MS);
     try {
       for (;;) {
         if (this.#claiming) await this.#fill();
@@ -116,6 +123,7 @@ export class Runner {
       }
     } finally {
       if (this.#heartbeat) clearInterval(this.#heartbeat);
+      if (this.#activityTimer) clearInterval(this.#activityTimer);
       await this.#flushContextFiles();
     }
     return this.summary;
@@ -202,6 +210,7 @@ export class Runner {
       startedAt,
       lastActivity: "starting",
       lastActivityAt: startedAt,
+      activitySavedAt: startedAt,
       process,
     };
     this.active.set(agentId, agent);
@@ -317,16 +326,33 @@ export class Runner {
             `! ${agent.task.id.slice(0, 8)} was cancelled or taken over; stopping ${agent.agentId}`,
           );
           await agent.process.kill("killed");
-        } else {
-          await this.options.queue.store.updateAgentRun(
-            agent.agentId,
-            { lastActivity: agent.lastActivity, lastActivityAt: agent.lastActivityAt },
-            Date.now(),
-          );
         }
       } catch (error) {
         this.options.log?.(
           `! could not renew the lease of ${agent.task.id.slice(0, 8)}: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Writes the latest activity of agents that did something since it was last written, so that
+   * `orchestrate agents` in another terminal is at most a couple of seconds behind. Quiet agents cost
+   * nothing.
+   */
+  async #saveActivity(): Promise<void> {
+    for (const agent of this.active.values()) {
+      if (agent.lastActivityAt <= agent.activitySavedAt) continue;
+      agent.activitySavedAt = agent.lastActivityAt;
+      try {
+        await this.options.queue.store.updateAgentRun(
+          agent.agentId,
+          { lastActivity: agent.lastActivity, lastActivityAt: agent.lastActivityAt },
+          Date.now(),
+        );
+      } catch (error) {
+        this.options.log?.(
+          `! could not record the activity of ${agent.agentId}: ${(error as Error).message}`,
         );
       }
     }
