@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
-import { BIN, isolatedEnv } from "./helpers/orchestrateCli.ts";
+import { BIN, isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const FAKES = join(ROOT, "test", "fixtures", "fake-agents");
@@ -55,21 +55,9 @@ function start(box: Box, args: string[]): ChildProcess & { exited: Promise<numbe
   return Object.assign(child, { exited });
 }
 
-async function orchestrate(
-  box: Box,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = start(box, args);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr?.on("data", (c) => {
-    stderr += c;
-  });
-  const code = await child.exited;
-  return { code, stdout, stderr };
+/** Runs orchestrate in the box to the end (ended after two minutes, so a hang fails the test). */
+function orchestrate(box: Box, args: string[]) {
+  return runOrchestrate(box.dir, box.env, args, { limitMs: 120_000 });
 }
 
 async function submit(box: Box, description: string, ...flags: string[]): Promise<string> {
