@@ -1,19 +1,17 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
-import { BIN, isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
+import type { StartedChild } from "./helpers/nodeProcess.ts";
+import { isolatedEnv, runOrchestrate, startOrchestrate } from "./helpers/orchestrateCli.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const FAKES = join(ROOT, "test", "fixtures", "fake-agents");
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 after(() => {
-  for (const child of children) child.kill("SIGKILL");
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -39,20 +37,8 @@ function makeBox(extraEnv: Record<string, string> = {}): Box {
 }
 
 /** A started `orchestrate` process, with its exit captured from the start (it may end before we look). */
-function start(box: Box, args: string[]): ChildProcess & { exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: box.dir,
-    env: box.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
-      children.delete(child);
-      resolve(code);
-    });
-  });
-  return Object.assign(child, { exited });
+function start(box: Box, args: string[]): StartedChild {
+  return startOrchestrate(box.dir, box.env, args);
 }
 
 /** Runs orchestrate in the box to the end (ended after two minutes, so a hang fails the test). */

@@ -1,7 +1,7 @@
 // End-to-end tests of planning: the real binary driven through piped stdin and through a real
 // pseudo-terminal (tmux), then executed by `orchestrate run` with fake agent CLIs.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -16,15 +16,14 @@ import { delimiter, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BIN, isolatedEnv, runOrchestrate } from "../helpers/orchestrateCli.ts";
+import type { StartedChild } from "../helpers/nodeProcess.ts";
+import { BIN, isolatedEnv, runOrchestrate, startOrchestrate } from "../helpers/orchestrateCli.ts";
 
 const FAKES = join(import.meta.dirname, "..", "fixtures", "fake-agents");
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 const tmuxSockets: string[] = [];
 
 after(() => {
-  for (const child of children) child.kill("SIGKILL");
   for (const socket of tmuxSockets) {
     try {
       execFileSync("tmux", ["-S", socket, "kill-server"], { stdio: "ignore" });
@@ -46,18 +45,13 @@ function makeBox(): Box {
 }
 
 interface Running {
-  child: ChildProcess;
+  child: StartedChild;
   output: () => string;
   exited: Promise<number | null>;
 }
 
 function start(box: Box, args: string[]): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: box.dir,
-    env: box.env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  children.add(child);
+  const child = startOrchestrate(box.dir, box.env, args, { stdin: "pipe" });
   let text = "";
   child.stdout?.on("data", (c) => {
     text += c;
@@ -65,13 +59,7 @@ function start(box: Box, args: string[]): Running {
   child.stderr?.on("data", (c) => {
     text += c;
   });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, output: () => text, exited };
+  return { child, output: () => text, exited: child.exited };
 }
 
 /** Runs orchestrate to the end with `input` piped to its stdin. */

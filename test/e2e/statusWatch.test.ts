@@ -1,29 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-
-const BIN = join(import.meta.dirname, "..", "..", "bin", "orchestrate.js");
+import { isolatedEnv, runOrchestrate, startOrchestrate } from "../helpers/orchestrateCli.ts";
 
 describe("orchestrate status --watch", () => {
   const dir = mkdtempSync(join(tmpdir(), "orchestrate-watch-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("redraws until Ctrl-C, shows new tasks as they arrive, and exits 0", async () => {
-    const env = {
-      ...process.env,
-      HOME: dir,
-      ORCHESTRATOR_BASE_DIR: join(dir, "base"),
-      NO_COLOR: "1",
-    };
-    const watcher = spawn(process.execPath, [BIN, "status", "--watch", "--interval", "0.2"], {
-      cwd: dir,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const env = isolatedEnv(dir);
+    const watcher = startOrchestrate(dir, env, ["status", "--watch", "--interval", "0.2"]);
     let out = "";
     watcher.stdout.on("data", (chunk) => {
       out += chunk;
@@ -35,18 +23,14 @@ describe("orchestrate status --watch", () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(frames() >= 2, `two frames drawn, got: ${out}`);
-      const submit = spawn(process.execPath, [BIN, "submit", "watched task"], {
-        cwd: dir,
-        env,
-        stdio: "ignore",
-      });
-      assert.equal((await once(submit, "exit"))[0], 0);
+      const submit = await runOrchestrate(dir, env, ["submit", "watched task"]);
+      assert.equal(submit.code, 0);
       const deadline = Date.now() + 10_000;
       while (!out.includes("watched task") && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       assert.match(out, /watched task/, "a later frame shows the task submitted meanwhile");
       watcher.kill("SIGINT");
-      const [code] = await once(watcher, "exit");
+      const code = await watcher.exited;
       assert.equal(code, 0);
     } finally {
       watcher.kill("SIGKILL");

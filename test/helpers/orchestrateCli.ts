@@ -1,67 +1,77 @@
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type RunOptions,
+  type RunResult,
+  runNode,
+  type StartedChild,
+  type StartOptions,
+  startNode,
+} from "./nodeProcess.ts";
 
-/** The real binary, as users run it (it loads the built dist/). */
+/** The real binary, as users run it (it loads the built dist/, so run `npm run build` first). */
 export const BIN = join(import.meta.dirname, "..", "..", "bin", "orchestrate.js");
 
-/** Variables a test must not inherit: orchestrate's own settings, provider keys, fake-agent switches. */
-const FOREIGN = /^(ORCHESTRATOR_|ANTHROPIC_|OPENAI_|FAKE_)|^NODE_TEST_CONTEXT$/;
+/**
+ * Variables a test must not inherit: orchestrate's own settings (ORCHESTRATOR_*, ORCHESTRATE_*,
+ * MAX_AGENTS, USE_API_MODE), provider keys, fake-agent switches, the test runner's own marker.
+ */
+const FOREIGN =
+  /^(ORCHESTRATOR_|ORCHESTRATE_|ANTHROPIC_|OPENAI_|FAKE_)|^(MAX_AGENTS|USE_API_MODE|NODE_TEST_CONTEXT)$/;
 
 /**
  * An environment for running orchestrate in project dir `dir`: the caller's environment without
- * anything that could change the outcome, a home dir inside `dir` (never the real one), the queue in
- * `dir/.orchestrator`, no colours, then `overrides`.
+ * anything that could change the outcome, a home dir `dir/home` (never the real one) holding the
+ * XDG dirs, the queue in `dir/.orchestrator`, no colours, then `overrides`. An override of
+ * `undefined` removes the variable (`ORCHESTRATOR_BASE_DIR: undefined` leaves the default).
  */
 export function isolatedEnv(
   dir: string,
-  overrides: Record<string, string> = {},
+  overrides: Record<string, string | undefined> = {},
 ): Record<string, string> {
   const home = join(dir, "home");
   mkdirSync(home, { recursive: true });
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !FOREIGN.test(k)) env[k] = v;
-  return {
-    ...env,
+  Object.assign(env, {
     HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
     ORCHESTRATOR_BASE_DIR: join(dir, ".orchestrator"),
     NO_COLOR: "1",
-    ...overrides,
-  };
+  });
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
 }
 
 /**
- * Runs `orchestrate args` in `cwd` to the end. `input`, when given, is piped to its stdin; after
- * `limitMs` it is sent SIGTERM (a test must not hang on it).
+ * Runs `orchestrate args` in `cwd` to the end (see `runNode` for `input`, `limitMs` and `node`).
  */
 export function runOrchestrate(
   cwd: string,
   env: Record<string, string>,
   args: readonly string[],
-  options: { input?: string; limitMs?: number } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { input, limitMs } = options;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd,
-    env,
-    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-  });
-  child.stdin?.end(input);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr?.on("data", (c) => {
-    stderr += c;
-  });
-  const timer =
-    limitMs === undefined ? undefined : setTimeout(() => child.kill("SIGTERM"), limitMs);
-  return new Promise((resolve) =>
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  options: RunOptions = {},
+): Promise<RunResult> {
+  return runNode(cwd, env, [BIN, ...args], options);
+}
+
+/** Starts `orchestrate args` in `cwd` and leaves it running, for a test that drives or kills it. */
+export function startOrchestrate(
+  cwd: string,
+  env: Record<string, string>,
+  args: readonly string[],
+  options: StartOptions = {},
+): StartedChild {
+  return startNode(cwd, env, [BIN, ...args], options);
+}
+
+/** What a failed check says about a run: its command, how it ended, and all it printed. */
+export function explain(args: readonly string[], result: RunResult): string {
+  return `orchestrate ${args.join(" ")} exited ${result.code} (signal ${result.signal})\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`;
 }
