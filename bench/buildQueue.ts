@@ -1,8 +1,9 @@
-// Builds large task queues quickly for the `status` benchmark, with direct SQL through the store's
-// database handle (see buildQueue below for the shape of the queue).
+// Builds large task queues quickly for the `status` benchmark, with direct SQL on a connection of its
+// own once the store has created the schema (see buildQueue below for the shape of the queue).
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
 import { BUILTIN_AGENT_TYPES } from "../src/core/agentTypes.ts";
 import { TASK_STATUSES } from "../src/core/taskStatus.ts";
@@ -54,8 +55,9 @@ export function buildQueue(
   progress: (rows: number) => void = () => {},
 ): BuiltQueue {
   const t0 = performance.now();
-  const store = openSqliteStore({ path: join(dir, "tasks.db"), busyTimeoutMs: 30_000 });
-  const db = store.db;
+  const path = join(dir, "tasks.db");
+  void openSqliteStore({ path, busyTimeoutMs: 30_000 }).close(); // creates and migrates the schema
+  const db = new DatabaseSync(path, { timeout: 30_000 });
   db.exec("PRAGMA cache_size = -524288"); // 512 MiB, so the random-id index does not thrash while building
   const random = seeded(n);
   const status = new Uint8Array(n);

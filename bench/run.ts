@@ -14,11 +14,14 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { openSqliteStore, type SqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
+import type { AgentRun, Task } from "../src/core/task.ts";
 import { type SubmitInput, TaskQueue } from "../src/core/taskQueue.ts";
 import { benchAgents } from "./agents.ts";
 import { ASSIGNED, buildQueue, IN_PROGRESS, STATUS_NAMES } from "./buildQueue.ts";
+import { measureRunCommits } from "./runCommits.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "bin", "orchestrate.js");
@@ -96,9 +99,42 @@ function openStore(dir: string): SqliteStore {
   return openSqliteStore({ path: join(dir, "tasks.db"), busyTimeoutMs: 30_000 });
 }
 
-function sqlNumber(store: SqliteStore, sql: string): number {
-  const row = store.db.prepare(sql).get() as { n: number | bigint } | undefined;
-  return Number(row?.n ?? Number.NaN);
+/** One number from the database in `dir`, on a connection of its own (a check, not the code measured). */
+function sqlNumber(dir: string, sql: string): number {
+  const db = new DatabaseSync(join(dir, "tasks.db"), { readOnly: true });
+  try {
+    const row = db.prepare(sql).get() as { n: number | bigint } | undefined;
+    return Number(row?.n ?? Number.NaN);
+  } finally {
+    db.close();
+  }
+}
+
+/** The agent-run row of a benchmark "agent" (no process: the queue's own cost is measured). */
+function benchAgentRun(task: Task, worker: string, n: number): AgentRun {
+  const now = Date.now();
+  return {
+    id: `agent-bench${n}`,
+    taskId: task.id,
+    agentType: null,
+    backend: "bench",
+    workerId: worker,
+    host: "bench",
+    pid: null,
+    startedAt: now,
+    endedAt: null,
+    exitCode: null,
+    endReason: null,
+    outputPath: null,
+    runId: worker,
+    lastActivityAt: now,
+    lastActivity: "starting",
+    rawPath: null,
+    costUsd: null,
+    inputTokens: null,
+    outputTokens: null,
+    sessionId: null,
+  };
 }
 
 function submitInput(i: number): SubmitInput {
@@ -165,7 +201,7 @@ async function benchSubmitAndCycles(tmp: string): Promise<void> {
     await queueA.addMany(inputs);
   }
   let seconds = (performance.now() - t0) / 1000;
-  const stored = sqlNumber(storeA, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'");
+  const stored = sqlNumber(dirA, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'");
   if (stored !== SIZES.batch)
     throw new Error(`expected ${SIZES.batch} pending tasks, found ${stored}`);
   rows.push({
@@ -196,7 +232,7 @@ async function benchSubmitAndCycles(tmp: string): Promise<void> {
     }
   }
   seconds = (performance.now() - t0) / 1000;
-  const left = sqlNumber(storeA, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'completed'");
+  const left = sqlNumber(dirA, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'completed'");
   if (cycles !== SIZES.cycles || left !== 0) {
     throw new Error(
       `one-process loop completed ${cycles} of ${SIZES.cycles}; ${left} not completed`,
@@ -213,7 +249,8 @@ async function benchSubmitAndCycles(tmp: string): Promise<void> {
   );
   await storeA.close();
 
-  // (2b) the same loop with completeAndNext: the completion and the next claim share one transaction.
+  // (2b) the run loop's store work per task: the agent's start (in progress, with its agent-run row)
+  // and its finish (run row closed, task completed, next task claimed): two commits per task.
   const dirC = mkdtempSync(join(tmp, "combined-"));
   const storeC = openStore(dirC);
   const queueC = new TaskQueue({ store: storeC });
@@ -223,24 +260,40 @@ async function benchSubmitAndCycles(tmp: string): Promise<void> {
       inputs.push(submitInput(j));
     await queueC.addMany(inputs);
   }
-  log(`completeAndNext loop over ${fmt(SIZES.cycles)} tasks in one process`);
+  log(
+    `run-loop cycle (start with agent run, finish with next claim) over ${fmt(SIZES.cycles)} tasks`,
+  );
   let combined = 0;
   t0 = performance.now();
   let current = await queueC.next(worker);
   while (current) {
-    current = (await queueC.completeAndNext(current.id, "ok", { workerId: worker })).next;
+    const run = benchAgentRun(current, worker, combined);
+    const started = await queueC.startAgent(current, run);
+    if (!started) throw new Error(`task ${current.id} was lost between claim and start`);
+    const finished = await queueC.finishAgent(
+      started,
+      {
+        agentRunId: run.id,
+        workerId: worker,
+        end: { endedAt: Date.now(), exitCode: 0, endReason: "completed" },
+      },
+      { kind: "completed", output: "ok", details: {} },
+      { claimNext: true },
+    );
+    current = finished.next;
     combined++;
   }
   seconds = (performance.now() - t0) / 1000;
-  const leftC = sqlNumber(storeC, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'completed'");
-  if (combined !== SIZES.cycles || leftC !== 0) {
+  const leftC = sqlNumber(dirC, "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'completed'");
+  const runsC = sqlNumber(dirC, "SELECT COUNT(*) AS n FROM agent_runs WHERE ended_at IS NOT NULL");
+  if (combined !== SIZES.cycles || leftC !== 0 || runsC !== SIZES.cycles) {
     throw new Error(
-      `completeAndNext loop completed ${combined} of ${SIZES.cycles}; ${leftC} not completed`,
+      `run-loop cycle completed ${combined} of ${SIZES.cycles}; ${leftC} not completed, ${runsC} agent runs closed`,
     );
   }
   const combinedRate = combined / seconds;
   target(
-    `Claim + complete, 1 process, one transaction per task (\`completeAndNext\`), ${fmt(combined)} tasks`,
+    `Run-loop cycle, 1 process: \`startAgent\` + \`finishAgent\` claiming the next (2 commits, agent-run rows included), ${fmt(combined)} tasks`,
     combinedRate,
     `${fmt(combinedRate)} cycles/s (${fmt((seconds * 1e6) / combined, 0)} µs/cycle)`,
     ">=",
@@ -258,7 +311,7 @@ async function benchSubmitAndCycles(tmp: string): Promise<void> {
   t0 = performance.now();
   for (let i = 0; i < SIZES.single; i++) await queueB.add(submitInput(i));
   seconds = (performance.now() - t0) / 1000;
-  const singles = sqlNumber(storeB, "SELECT COUNT(*) AS n FROM tasks");
+  const singles = sqlNumber(dirB, "SELECT COUNT(*) AS n FROM tasks");
   if (singles !== SIZES.single) throw new Error(`expected ${SIZES.single} tasks, found ${singles}`);
   rows.splice(1, 0, {
     measure: `Submit, one task per transaction: \`add\` in a loop, ${fmt(SIZES.single)} tasks`,
@@ -322,26 +375,24 @@ async function benchWorkers(tmp: string): Promise<void> {
   const codes = await Promise.all(children.map((c) => c.exited));
   if (codes.some((code) => code !== 0)) throw new Error(`worker exit codes: ${codes.join(", ")}`);
 
-  const check = openStore(dir);
   const completedSum = results.reduce((sum, r) => sum + r.completed, 0);
   const completedEvents = sqlNumber(
-    check,
+    dir,
     "SELECT COUNT(*) AS n FROM events WHERE kind = 'task:completed'",
   );
   const distinctCompleted = sqlNumber(
-    check,
+    dir,
     "SELECT COUNT(DISTINCT task_id) AS n FROM events WHERE kind = 'task:completed'",
   );
   const claimEvents = sqlNumber(
-    check,
+    dir,
     "SELECT COUNT(*) AS n FROM events WHERE kind = 'task:claimed'",
   );
   const notCompleted = sqlNumber(
-    check,
+    dir,
     "SELECT COUNT(*) AS n FROM tasks WHERE status <> 'completed'",
   );
-  const reclaimed = sqlNumber(check, "SELECT COUNT(*) AS n FROM tasks WHERE attempts <> 1");
-  await check.close();
+  const reclaimed = sqlNumber(dir, "SELECT COUNT(*) AS n FROM tasks WHERE attempts <> 1");
   rmSync(dir, { recursive: true, force: true });
 
   const ok =
@@ -364,6 +415,31 @@ async function benchWorkers(tmp: string): Promise<void> {
     met: ok,
   });
   if (!ok) log("WARNING: the multi-process run did not complete every task exactly once");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3b: the run loop's commits per task, counted on a real run
+
+async function benchRunCommits(tmp: string): Promise<void> {
+  const count = QUICK ? 50 : 200;
+  for (const maxAgents of [1, 4]) {
+    log(`counting the commits of a run of ${count} instant tasks at --max-agents ${maxAgents}`);
+    const measured = await measureRunCommits(tmp, count, maxAgents);
+    // Each slot's first task also pays for its own claim; every later claim rides on a finish.
+    const perTask = (measured.commits - maxAgents) / measured.tasks;
+    const parts = Object.entries(measured.byMethod)
+      .sort(([, a], [, b]) => b - a)
+      .map(([method, n]) => `\`${method}\` ${fmt(n)}`)
+      .join(", ");
+    target(
+      `Run-loop commits per task beyond each slot's first claim, ${fmt(count)} tasks with an agent that exits at once, --max-agents ${maxAgents}`,
+      perTask,
+      `${fmt(perTask, 2)} (${fmt(measured.commits)} commits in all; write calls: ${parts})`,
+      "<=",
+      2,
+      "commits per task",
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -446,9 +522,9 @@ function machine(tmp: string): [string, string][] {
   } catch {
     cpu = os.cpus()[0]?.model ?? "unknown";
   }
-  const probe = openStore(mkdtempSync(join(tmp, "probe-")));
-  const sqlite = (probe.db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
-  probe.db.close();
+  const probe = new DatabaseSync(":memory:");
+  const sqlite = (probe.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+  probe.close();
   // The temp directory's file system matters: commits are cheaper on tmpfs than on a disk.
   const fsTypes = new Map<number, string>([
     [0xef53, "ext4"],
@@ -543,6 +619,13 @@ ${resultTable()}
   overhead per task; real tasks spend far longer in their agent. The first and the last 1,000 cycles
   are also timed on their own: the first run on a full queue, the last on a nearly empty one, so they
   show whether a cycle's cost grows with the number of waiting tasks.
+- **Run-loop cycle, 1 process**: the store work \`orchestrate run\` does per task, without the agent
+  process: \`queue.startAgent\` (the task in progress with its agent-run row, one transaction) and
+  \`queue.finishAgent\` (the run row closed, the task completed and the next task claimed, one
+  transaction), on the same pre-filled queue.
+- **Run-loop commits per task**: a real run (the app layer's \`startRun\`, in this process) of tasks whose
+  agent is \`true\`, with every call of a Store method that writes counted; each is one transaction
+  by the Store contract. Lease renewals and activity saves are one transaction per tick for all agents.
 - **Claim + complete, ${WORKERS} processes**: ${WORKERS} worker processes (\`bench/worker.ts\`) run the same
   loop against one database file, started together once all have opened it (Node's start-up is not
   timed); cycles/s is all completed tasks over the time until the last worker finished. SQLite lets one
@@ -592,6 +675,7 @@ async function main(): Promise<void> {
     const loadBefore = os.loadavg();
     await benchSubmitAndCycles(tmp);
     await benchWorkers(tmp);
+    await benchRunCommits(tmp);
     await benchCli(tmp);
     for (const row of await benchAgents({ root: ROOT, tmp, env: CHILD_ENV, quick: QUICK, log })) {
       if (row.target)

@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeAnthropicLlm, makeOpenAiLlm } from "../src/adapters/llm/apiLlms.ts";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
+import { PlanSessions } from "../src/app/planSessions.ts";
 import { Decomposer } from "../src/core/decomposer.ts";
 import { CancelledError } from "../src/core/errors.ts";
-import { Planner } from "../src/core/planner.ts";
+import { TaskQueue } from "../src/core/taskQueue.ts";
 import { type AnthropicServer, startAnthropicServer } from "./fixtures/anthropicServer.ts";
 import { isolatedEnv, runOrchestrate } from "./helpers/orchestrateCli.ts";
 
@@ -145,7 +146,11 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     try {
       server.requests.length = 0;
       server.script({ kind: "text", text: JSON.stringify(VALID_PLAN) });
-      const planner = new Planner(store, new Decomposer(makeAnthropicLlm(env)));
+      const planner = new PlanSessions(
+        store,
+        new TaskQueue({ store }),
+        new Decomposer(makeAnthropicLlm(env)),
+      );
       const { plan } = await planner.start("Build a REST API with a login page");
       server.script({ kind: "text", text: "Caching is not needed for a first version." });
       assert.deepEqual(await planner.discuss(plan.id, "Should we add caching?"), {
@@ -360,9 +365,9 @@ describe("model-backed decomposer (loopback Anthropic Messages API)", () => {
     try {
       const { port } = silent.address() as AddressInfo;
       const llm = makeAnthropicLlm({ ...env, ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
-      const offline = new Planner(store, new Decomposer(null));
+      const offline = new PlanSessions(store, new TaskQueue({ store }), new Decomposer(null));
       const { plan } = await offline.start("Build a pipeline");
-      const planner = new Planner(store, new Decomposer(llm));
+      const planner = new PlanSessions(store, new TaskQueue({ store }), new Decomposer(llm));
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 200);
       await assert.rejects(planner.split(plan.id, "t3", controller.signal), CancelledError);

@@ -1,20 +1,27 @@
-// Planning sessions in a real SQLite file: persistence, ids, draft-only edits, execution once, and the
-// plan's status following its tasks through the triggers.
+// Planning sessions (the app layer's PlanSessions) in a real SQLite file: persistence, ids, draft-only
+// edits, execution once, and the plan's status following its tasks.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
+import { PlanSessions } from "../src/app/planSessions.ts";
 import { Decomposer } from "../src/core/decomposer.ts";
 import { ConflictError } from "../src/core/errors.ts";
-import { Planner } from "../src/core/planner.ts";
+import { TaskQueue } from "../src/core/taskQueue.ts";
+import type { Store } from "../src/ports/store.ts";
 import { makeTempQueue, type TempQueue } from "./helpers/tempStore.ts";
+import { agentRun } from "./store/storeFixtures.ts";
+
+/** Plan sessions over `store`, as another terminal would open them. */
+function sessionsOver(store: Store, clock: () => number): PlanSessions {
+  return new PlanSessions(store, new TaskQueue({ store, clock }), new Decomposer(null), clock);
+}
 
 describe("planning sessions in the store", () => {
   let t: TempQueue;
-  let planner: Planner;
+  let planner: PlanSessions;
 
   beforeEach(() => {
     t = makeTempQueue();
-    planner = new Planner(t.store, new Decomposer(null), t.now);
+    planner = new PlanSessions(t.store, t.queue, new Decomposer(null), t.now);
   });
   afterEach(() => t.dispose());
 
@@ -43,9 +50,9 @@ describe("planning sessions in the store", () => {
   test("only a draft changes: edits after approval are refused, also from a second connection", async () => {
     const { plan } = await planner.start("Build REST API with auth");
     await planner.add(plan.id, { description: "Write load tests", dependsOn: ["t6"] });
-    const other = openSqliteStore({ path: t.dbPath, busyTimeoutMs: 5_000 });
+    const other = t.another();
     try {
-      const second = new Planner(other, new Decomposer(null), t.now);
+      const second = sessionsOver(other, t.now);
       await second.approve(plan.id);
       await assert.rejects(planner.remove(plan.id, "t2"), ConflictError);
       await assert.rejects(t.store.savePlanTasks(plan.id, [], t.now()), ConflictError);
@@ -108,9 +115,9 @@ describe("planning sessions in the store", () => {
 
   test("executing from two connections at once queues the tasks exactly once", async () => {
     const { plan } = await planner.start("Build a web app", { approve: true });
-    const other = openSqliteStore({ path: t.dbPath, busyTimeoutMs: 5_000 });
+    const other = t.another();
     try {
-      const second = new Planner(other, new Decomposer(null), t.now);
+      const second = sessionsOver(other, t.now);
       const results = await Promise.all([
         planner.execute(plan.id),
         second.execute(plan.id),
@@ -132,10 +139,15 @@ describe("planning sessions in the store", () => {
     await planner.execute(plan.id);
     const status = async () => (await t.store.getPlan(plan.id))?.status;
     const worker = "w1";
+    let agents = 0;
     const finishNext = async (ok: boolean) => {
       const task = await t.queue.next(worker);
       assert.ok(task, "a runnable task");
-      await t.queue.start(task.id, worker, "agent-1");
+      const started = await t.queue.startAgent(
+        task,
+        agentRun(`agent-${++agents}`, task.id, worker, t.now()),
+      );
+      assert.ok(started, "started");
       if (ok) await t.queue.complete(task.id, "done", { workerId: worker });
       else await t.queue.fail(task.id, "broken", { workerId: worker, retryable: false });
       return task;

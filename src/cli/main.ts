@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { adviceFor } from "../app/errorAdvice.ts";
 import { ExitCode, isOrchestrateError } from "../core/errors.ts";
 import type { CommandEnv } from "./commandEnv.ts";
 import {
@@ -154,7 +155,7 @@ function reportError(
   const code = known ? error.code : "internal";
   const message = error instanceof Error ? error.message : String(error);
   const hint = known
-    ? error.hint
+    ? adviceFor(error)
     : "this is a bug in orchestrate; rerun with --debug and report the output";
   if (flags.json) {
     output.err.write(`${JSON.stringify({ error: { code, message, hint } })}\n`);

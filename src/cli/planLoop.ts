@@ -1,10 +1,11 @@
 import { createInterface, type Interface } from "node:readline";
+import { adviceFor } from "../app/errorAdvice.ts";
+import type { PlanSessions } from "../app/planSessions.ts";
 import { type AgentTypeInfo, resolveAgentType } from "../core/agentTypes.ts";
 import { CancelledError, isOrchestrateError, UsageError } from "../core/errors.ts";
 import { shortId } from "../core/ids.ts";
 import type { Plan } from "../core/plan.ts";
 import { findPlannedTask, type TaskDraft } from "../core/planEdits.ts";
-import type { Planner } from "../core/planner.ts";
 import { parsePriority, priorityName } from "../core/priority.ts";
 import { type Output, paint, println } from "./output.ts";
 import { progressLine, renderDiscussion, renderGraph, renderPlan } from "./planView.ts";
@@ -96,10 +97,10 @@ class Prompter {
 /**
  * The spec's interactive loop over one draft plan: [d] discuss, [a] add, [m] modify, [s] split,
  * [r] remove, [v] view, [p] proceed to approval, [q] quit (keeping the draft). Every change is saved by
- * the Planner before the next question, so quitting, Ctrl-C or a crash at any point loses nothing.
+ * the plan sessions before the next question, so quitting, Ctrl-C or a crash at any point loses nothing.
  */
 export async function planningLoop(
-  planner: Planner,
+  planner: PlanSessions,
   start: Plan,
   input: NodeJS.ReadableStream & { isTTY?: boolean },
   output: Output,
@@ -252,7 +253,11 @@ export async function planningLoop(
           throw error;
         }
         say(paint("red", `error: ${error.message}`, out));
-        if (error.hint) say(`hint: ${error.hint}`);
+        const hint =
+          error.reason === "plan-changed"
+            ? "view the plan again ([v]) and repeat the step if it is still wanted"
+            : adviceFor(error);
+        if (hint) say(`hint: ${hint}`);
       }
     }
     return keep(output, plan);
@@ -265,7 +270,7 @@ export async function planningLoop(
  * For an approved plan: offer to queue its tasks now (`orchestrate plan-continue` of an approved plan).
  */
 export async function offerExecution(
-  planner: Planner,
+  planner: PlanSessions,
   plan: Plan,
   input: NodeJS.ReadableStream & { isTTY?: boolean },
   output: Output,
@@ -280,7 +285,7 @@ export async function offerExecution(
 
 /** The approval phase: review, confirm, and optionally queue. Null goes back to the loop. */
 async function proceed(
-  planner: Planner,
+  planner: PlanSessions,
   plan: Plan,
   prompter: Prompter,
   output: Output,
@@ -308,7 +313,7 @@ async function proceed(
 }
 
 async function askToQueue(
-  planner: Planner,
+  planner: PlanSessions,
   plan: Plan,
   prompter: Prompter,
   output: Output,

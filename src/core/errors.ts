@@ -18,16 +18,28 @@ export const ExitCode = {
 
 export type ExitCodeName = keyof typeof ExitCode;
 
+/** More about an error: what caused it, and a machine-readable reason a front end can explain. */
+export interface ErrorOptions {
+  cause?: unknown;
+  /**
+   * Why, as a stable word (`plan-changed`, `store-busy`, ...): layers that must not speak to a person
+   * (store adapters) give a reason instead of a hint, and the app layer turns it into advice.
+   */
+  reason?: string;
+}
+
 /** Base class: a message that says what went wrong, and a hint that says what to do about it. */
 export class OrchestrateError extends Error {
   readonly code: ExitCodeName;
   readonly hint: string | undefined;
+  readonly reason: string | undefined;
 
-  constructor(code: ExitCodeName, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ExitCodeName, message: string, hint?: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.hint = hint;
+    this.reason = options.reason;
   }
 
   get exitCode(): number {
@@ -44,8 +56,8 @@ export class UsageError extends OrchestrateError {
 
 /** A task, plan or agent named by the user does not exist (or an id prefix matches nothing). */
 export class NotFoundError extends OrchestrateError {
-  constructor(message: string, hint?: string) {
-    super("notFound", message, hint);
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
+    super("notFound", message, hint, options);
   }
 }
 
@@ -54,14 +66,14 @@ export class NotFoundError extends OrchestrateError {
  * an ambiguous id prefix, a dependency cycle, or a database held by another process for too long.
  */
 export class ConflictError extends OrchestrateError {
-  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
     super("conflict", message, hint, options);
   }
 }
 
 /** The environment is wrong: bad configuration values, an unusable base dir or database file. */
 export class ConfigError extends OrchestrateError {
-  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
     super("config", message, hint, options);
   }
 }

@@ -1,31 +1,29 @@
-import type { AgentBackend, AgentEvent } from "../ports/agentBackend.ts";
+import type { AgentEvent } from "../ports/agentBackend.ts";
+import type { AgentProgress } from "../ports/store.ts";
+import type { Workspace, Workspaces } from "../ports/workspace.ts";
+import { type AgentAssignment, assignAgent, type BackendResolver } from "./agentAssignment.ts";
 import { type AgentOutcome, type KillTree, type RunningAgent, spawnAgent } from "./agentSpawner.ts";
-import { type AgentTypeInfo, routeByKeywords } from "./agentTypes.ts";
+import type { AgentTypeInfo } from "./agentTypes.ts";
+import { verdictOf } from "./agentVerdict.ts";
 import type { ContextManager } from "./contextManager.ts";
 import { randomHex } from "./ids.ts";
 import { buildTaskPrompt, type PriorWork } from "./promptBuilder.ts";
-import type { Task } from "./task.ts";
-import type { TaskQueue } from "./taskQueue.ts";
+import type { AgentRun, Task } from "./task.ts";
+import type { AgentFinished, TaskQueue } from "./taskQueue.ts";
 
-/**
- * Chooses the backend for a task; throws (with a reason) when none can run it. `check`, when present,
- * refuses a whole run up front (before anything is claimed) when waiting tasks could not run.
- */
-export type BackendResolver = ((task: Task, agentType: string) => AgentBackend) & {
-  check?: (queue: TaskQueue) => Promise<void>;
-};
+export type { BackendResolver } from "./agentAssignment.ts";
 
 export interface RunnerOptions {
   queue: TaskQueue;
   context: ContextManager;
+  /** Where each agent works (the project directory, or a worktree per task). */
+  workspaces: Workspaces;
   agentTypes: readonly AgentTypeInfo[];
   resolveBackend: BackendResolver;
   maxAgents: number;
   workerId: string;
   runId: string;
   host: string;
-  /** The project directory agents work in. */
-  cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   killTree: KillTree;
   /** Keep waiting for new tasks when the queue is empty. */
@@ -34,10 +32,8 @@ export interface RunnerOptions {
   graceMs: number;
   maxOutputBytes: number;
   pollIntervalMs: number;
-  /** Called on every change worth showing (start, event, end). */
-  onChange?: (runner: Runner) => void;
-  /** Plain log lines (agent started, finished, failed). */
-  log?: (line: string) => void;
+  /** Everything worth showing: agents starting, doing things and ending, tasks that could not start. */
+  onEvent?: (event: RunnerEvent) => void;
 }
 
 /** One agent under the runner's watch, for live views. */
@@ -53,7 +49,43 @@ export interface ActiveAgent {
   /** When `lastActivity` was last written to the agent's run record (read by `orchestrate agents`). */
   activitySavedAt: number;
   process: RunningAgent;
+  workspace: Workspace;
+  /** Set when the runner itself stops the agent because its task was taken away (cancelled, killed). */
+  stoppedBecause: string | null;
 }
+
+/** What the runner reports as it goes; front ends render these (live view, log lines, a dashboard). */
+export type RunnerEvent =
+  | { type: "agent:started"; agent: ActiveAgent }
+  | { type: "agent:activity"; agent: ActiveAgent }
+  | {
+      type: "agent:finished";
+      agent: ActiveAgent;
+      /** What became of the task; `cancelled`, `killed` and `taken-over` came from another process. */
+      result:
+        | "completed"
+        | "retry"
+        | "failed"
+        | "cancelled"
+        | "killed"
+        | "taken-over"
+        | "unrecorded";
+      /** Why it ended, in a word (completed, failed, timeout, killed, crashed). */
+      reason: string;
+      /** The error, when it did not complete. */
+      error: string | null;
+      durationMs: number;
+      /** The task as it is now; null when that could not be recorded or read. */
+      task: Task | null;
+    }
+  | {
+      type: "task:not-started";
+      task: Task;
+      /** `failed` (no retry), `retry`, or `cancelled` (taken away before its agent started). */
+      result: "failed" | "retry" | "cancelled";
+      error: string;
+    }
+  | { type: "warning"; message: string };
 
 /** How often new agent activity is written for other terminals (only agents that did something). */
 export const ACTIVITY_SAVE_EVERY_MS = 2_000;
@@ -62,25 +94,42 @@ export interface RunSummary {
   completed: number;
   failed: number;
   retried: number;
+  cancelled: number;
   interrupted: boolean;
 }
 
 /**
- * The spec's Task Distributor: claims runnable tasks (priority, then age; dependencies complete) while fewer
- * than `maxAgents` agents run, renews their leases while they live, and records each outcome. A dependent
- * starts as soon as its last dependency completes, because every finished agent triggers a new fill.
- * It ends when nothing is running or runnable, unless `follow` is set.
+ * The spec's Task Distributor: claims runnable tasks (priority, then age; dependencies complete) while
+ * fewer than `maxAgents` agents run, renews their leases while they live, and records each outcome. A
+ * dependent starts as soon as its last dependency completes: a finishing agent's task is recorded and
+ * the next task claimed in one transaction.
+ *
+ * Deciding is separate from doing: `assignAgent` and `verdictOf` decide who runs a task and what an
+ * agent's end means; this class does the rest (workspace, prompt, process, records). One task's failure
+ * to start fails (or, when it was taken away meanwhile, drops) that task with the reason, and the run
+ * goes on. Per task the store sees two commits: the start (task in progress with its agent-run row) and
+ * the finish (agent ended, task completed or failed, next task claimed).
  */
 export class Runner {
   readonly options: RunnerOptions;
   readonly active = new Map<string, ActiveAgent>();
-  readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, interrupted: false };
+  readonly summary: RunSummary = {
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    cancelled: 0,
+    interrupted: false,
+  };
   #claiming = true;
+  /** Tasks claimed whose agent is not running yet (being prepared). Each holds a slot. */
+  #launching = 0;
   #wake: (() => void) | null = null;
   #contextTimer: NodeJS.Timeout | null = null;
   #completedChanged = false;
-  #heartbeat: NodeJS.Timeout | null = null;
-  #activityTimer: NodeJS.Timeout | null = null;
+  #tickTimer: NodeJS.Timeout | null = null;
+  #ticking = false;
+  #lastRenewAt = 0;
+  #finishing = new Set<Promise<void>>();
 
   constructor(options: RunnerOptions) {
     this.options = options;
@@ -103,15 +152,19 @@ export class Runner {
     return this.#claiming;
   }
 
+  /** Slots in use: running agents and tasks whose agent is being started. */
+  get busy(): number {
+    return this.active.size + this.#launching;
+  }
+
   async run(): Promise<RunSummary> {
     this.options.context.ensureLayout();
-    const leaseEvery = Math.max(200, Math.floor(this.options.queue.leaseMs / 3));
-    this.#heartbeat = setInterval(() => void this.#renewLeases(), leaseEvery);
-    this.#activityTimer = setInterval(() => void this.#saveActivity(), ACTIVITY_SAVE_EVERY_MS);
+    this.#ticking = true;
+    this.#scheduleTick();
     try {
       for (;;) {
         if (this.#claiming) await this.#fill();
-        if (this.active.size === 0 && (!this.#claiming || !(await this.#workMayAppear()))) break;
+        if (this.busy === 0 && (!this.#claiming || !(await this.#workMayAppear()))) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.pollIntervalMs);
           this.#wake = () => {
@@ -121,9 +174,10 @@ export class Runner {
         });
         this.#wake = null;
       }
+      await Promise.all(this.#finishing);
     } finally {
-      if (this.#heartbeat) clearInterval(this.#heartbeat);
-      if (this.#activityTimer) clearInterval(this.#activityTimer);
+      this.#ticking = false;
+      if (this.#tickTimer) clearTimeout(this.#tickTimer);
       await this.#flushContextFiles();
     }
     return this.summary;
@@ -131,49 +185,109 @@ export class Runner {
 
   /** Claims and starts tasks until every slot is busy or nothing is claimable. */
   async #fill(): Promise<void> {
-    while (this.#claiming && this.active.size < this.options.maxAgents) {
+    while (this.#claiming && this.busy < this.options.maxAgents) {
       let task: Task | null;
       try {
         task = await this.options.queue.next(this.options.workerId);
       } catch (error) {
-        this.options.log?.(`could not claim a task: ${(error as Error).message}`);
+        this.#warn(`could not claim a task: ${messageOf(error)}`);
         return;
       }
       if (!task) return;
-      await this.#start(task);
+      this.#launching++;
+      await this.#launch(task);
     }
   }
 
   /** Whether waiting could still yield work: retries in backoff, tasks other workers hold, or --follow. */
   async #workMayAppear(): Promise<boolean> {
     if (this.options.follow) return true;
-    const store = this.options.queue.store;
-    const counts = await store.countByStatus();
+    const { queue } = this.options;
+    const counts = await queue.counts();
     if (counts.assigned + counts.in_progress > 0) return true;
-    return (await store.nextClaimableAt()) !== null;
+    return (await queue.nextClaimableAt()) !== null;
   }
 
-  async #start(task: Task): Promise<void> {
-    const { queue, context } = this.options;
-    const agentType = task.agentType ?? routeByKeywords(task.description, this.options.agentTypes);
-    const type = this.options.agentTypes.find((t) => t.name === agentType);
-    let backend: AgentBackend;
+  /**
+   * Starts the agent of a claimed task (whose slot the caller reserved in `#launching`). Everything
+   * between the claim and a running, recorded agent happens here, inside one error boundary.
+   */
+  async #launch(task: Task): Promise<void> {
+    let assignment: AgentAssignment;
     try {
-      backend = this.options.resolveBackend(task, agentType);
+      assignment = assignAgent(task, this.options);
     } catch (error) {
-      await queue.fail(task.id, (error as Error).message, {
-        workerId: this.options.workerId,
-        retryable: false,
-      });
-      this.summary.failed++;
-      this.options.log?.(`✗ ${task.id.slice(0, 8)} cannot run: ${(error as Error).message}`);
-      return;
+      this.#launching--;
+      return this.#notStarted(task, `cannot run: ${messageOf(error)}`, false);
     }
     const agentId = `agent-${randomHex(8)}`;
+    let agent: ActiveAgent;
+    try {
+      agent = await this.#spawn(task, agentId, assignment);
+    } catch (error) {
+      this.#launching--;
+      return this.#notStarted(task, `could not start its agent: ${messageOf(error)}`, true);
+    }
+    let started: Task | null;
+    try {
+      started = await this.options.queue.startAgent(task, this.#agentRun(agent));
+    } catch (error) {
+      // Not recorded: the agent must not work untracked. Its lease expires and the task runs again.
+      this.#launching--;
+      await agent.process.kill("killed");
+      await agent.process.done;
+      await this.#release(agent, false, "killed");
+      this.#warn(`could not record the start of ${shortTask(task)}: ${messageOf(error)}`);
+      return;
+    }
+    this.#launching--;
+    if (!started) {
+      // Cancelled or taken over between the claim and now: this agent must not work on it.
+      await agent.process.kill("killed");
+      await agent.process.done;
+      await this.#release(agent, false, "killed");
+      this.options.onEvent?.({
+        type: "task:not-started",
+        task,
+        result: "cancelled",
+        error: "taken away (cancelled or killed) before its agent started",
+      });
+      this.summary.cancelled++;
+      return;
+    }
+    agent.task = started;
+    this.active.set(agentId, agent);
+    this.#scheduleContextFiles();
+    this.options.onEvent?.({ type: "agent:started", agent });
+    const finishing = agent.process.done
+      .then((outcome) => this.#finish(agent, outcome))
+      .catch((error: unknown) => this.#warn(`${agent.agentId}: ${messageOf(error)}`));
+    this.#finishing.add(finishing);
+    void finishing.finally(() => this.#finishing.delete(finishing));
+  }
+
+  /** Prepares the workspace and the prompt, and spawns the agent process. */
+  async #spawn(task: Task, agentId: string, assignment: AgentAssignment): Promise<ActiveAgent> {
+    const workspace = await this.options.workspaces.acquire({ task, agentId });
+    try {
+      return await this.#spawnIn(workspace, task, agentId, assignment);
+    } catch (error) {
+      await workspace.release({ success: false, reason: "not started" }).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #spawnIn(
+    workspace: Workspace,
+    task: Task,
+    agentId: string,
+    assignment: AgentAssignment,
+  ): Promise<ActiveAgent> {
+    const { context } = this.options;
     const outputPath = context.outputPath(agentId);
     const prompt = buildTaskPrompt({
       task,
-      agentType,
+      agentType: assignment.agentType,
       projectContext: context.readProjectContext(),
       dependencies: await this.#dependencyOutputs(task),
       planSiblings: await this.#planSiblings(task),
@@ -185,187 +299,254 @@ export class Runner {
     const process = spawnAgent({
       agentId,
       runId: this.options.runId,
-      backend,
+      backend: assignment.backend,
       request: {
         prompt,
-        systemPrompt: type?.systemPrompt ?? "",
-        cwd: this.options.cwd,
+        systemPrompt: assignment.systemPrompt,
+        cwd: workspace.dir,
         scratchDir: context.scratchDir(agentId),
       },
       env: this.options.env,
       outputPath,
       rawPath: context.rawPath(agentId),
       maxOutputBytes: this.options.maxOutputBytes,
-      timeoutMs: task.timeoutMs ?? backend.defaultTimeoutMs ?? this.options.defaultTimeoutMs,
+      timeoutMs: assignment.timeoutMs,
       graceMs: this.options.graceMs,
       killTree: this.options.killTree,
-      onEvent: (event) => this.#onEvent(agentId, event),
+      onEvent: (event) => this.#onAgentEvent(agentId, event),
     });
-    const agent: ActiveAgent = {
+    return {
       agentId,
       task,
-      agentType,
-      backend: backend.name,
+      agentType: assignment.agentType,
+      backend: assignment.backend.name,
       pid: process.pid ?? null,
       startedAt,
       lastActivity: "starting",
       lastActivityAt: startedAt,
       activitySavedAt: startedAt,
       process,
+      workspace,
+      stoppedBecause: null,
     };
-    this.active.set(agentId, agent);
-    await queue.start(task.id, this.options.workerId, agentId, backend.name);
-    await queue.store.insertAgentRun({
-      id: agentId,
-      taskId: task.id,
-      agentType,
-      backend: backend.name,
+  }
+
+  #agentRun(agent: ActiveAgent): AgentRun {
+    const { context } = this.options;
+    return {
+      id: agent.agentId,
+      taskId: agent.task.id,
+      agentType: agent.agentType,
+      backend: agent.backend,
       workerId: this.options.workerId,
       host: this.options.host,
-      pid: process.pid ?? null,
-      startedAt,
+      pid: agent.pid,
+      startedAt: agent.startedAt,
       endedAt: null,
       exitCode: null,
       endReason: null,
-      outputPath: context.relativeToBase(outputPath),
+      outputPath: context.relativeToBase(context.outputPath(agent.agentId)),
       runId: this.options.runId,
-      lastActivityAt: startedAt,
+      lastActivityAt: agent.startedAt,
       lastActivity: "starting",
-      rawPath: context.relativeToBase(context.rawPath(agentId)),
+      rawPath: context.relativeToBase(context.rawPath(agent.agentId)),
       costUsd: null,
       inputTokens: null,
       outputTokens: null,
       sessionId: null,
-    });
-    this.#scheduleContextFiles();
-    this.options.log?.(
-      `▶ ${task.id.slice(0, 8)} ${agentType} via ${backend.name} (${agentId}, pid ${process.pid ?? "?"}): ${oneLine(task.description, 60)}`,
-    );
-    this.options.onChange?.(this);
-    void process.done.then((outcome) => this.#finish(agent, outcome));
+    };
   }
 
-  #onEvent(agentId: string, event: AgentEvent): void {
+  /** A claimed task whose agent could not start: fail the attempt (or not retry it) and go on. */
+  async #notStarted(task: Task, error: string, retryable: boolean): Promise<void> {
+    let result: "failed" | "retry" | "cancelled";
+    try {
+      const after = await this.options.queue.fail(task.id, error, {
+        workerId: this.options.workerId,
+        retryable,
+      });
+      result = after.status === "pending" ? "retry" : "failed";
+    } catch {
+      // Taken away meanwhile (cancelled from another terminal): nothing of ours to record.
+      result = "cancelled";
+    }
+    if (result === "failed") this.summary.failed++;
+    else if (result === "retry") this.summary.retried++;
+    else this.summary.cancelled++;
+    this.options.onEvent?.({ type: "task:not-started", task, result, error });
+  }
+
+  #onAgentEvent(agentId: string, event: AgentEvent): void {
     const agent = this.active.get(agentId);
     if (!agent) return;
     const summary = describeEvent(event);
     if (!summary) return;
     agent.lastActivity = summary;
     agent.lastActivityAt = Date.now();
-    this.options.onChange?.(this);
-  }
-
-  async #finish(agent: ActiveAgent, outcome: AgentOutcome): Promise<void> {
-    const { queue } = this.options;
-    const now = Date.now();
-    const short = agent.task.id.slice(0, 8);
-    try {
-      await queue.store.updateAgentRun(
-        agent.agentId,
-        {
-          endedAt: now,
-          exitCode: outcome.exitCode,
-          endReason: outcome.reason,
-          lastActivity: agent.lastActivity,
-          lastActivityAt: agent.lastActivityAt,
-          costUsd: outcome.costUsd,
-          inputTokens: outcome.inputTokens,
-          outputTokens: outcome.outputTokens,
-          sessionId: outcome.sessionId,
-        },
-        now,
-      );
-      if (outcome.success) {
-        await queue.complete(agent.task.id, outcome.text, {
-          workerId: this.options.workerId,
-          costUsd: outcome.costUsd,
-          inputTokens: outcome.inputTokens,
-          outputTokens: outcome.outputTokens,
-          sessionId: outcome.sessionId,
-        });
-        this.summary.completed++;
-        this.options.log?.(
-          `✓ ${short} completed in ${Math.round((now - agent.startedAt) / 1000)}s (${agent.agentId})`,
-        );
-        this.#completedChanged = true;
-      } else {
-        const after = await queue.fail(agent.task.id, outcome.error ?? outcome.reason, {
-          workerId: this.options.workerId,
-          costUsd: outcome.costUsd,
-          inputTokens: outcome.inputTokens,
-          outputTokens: outcome.outputTokens,
-          sessionId: outcome.sessionId,
-        });
-        if (after.status === "pending") this.summary.retried++;
-        else this.summary.failed++;
-        const next =
-          after.status === "pending"
-            ? `retry ${after.attempts + 1}/${after.maxAttempts} later`
-            : "failed";
-        this.options.log?.(
-          `✗ ${short} ${outcome.reason}: ${oneLine(outcome.error ?? "", 120)} (${next})`,
-        );
-      }
-    } catch (error) {
-      // The task may have been cancelled or killed from another terminal meanwhile: record and go on.
-      this.options.log?.(`! ${short}: ${(error as Error).message}`);
-    } finally {
-      this.active.delete(agent.agentId);
-      this.#scheduleContextFiles();
-      this.options.onChange?.(this);
-      this.#wake?.();
-    }
-  }
-
-  async #renewLeases(): Promise<void> {
-    for (const agent of this.active.values()) {
-      try {
-        const held = await this.options.queue.heartbeat(agent.task.id, this.options.workerId);
-        if (!held) {
-          this.options.log?.(
-            `! ${agent.task.id.slice(0, 8)} was cancelled or taken over; stopping ${agent.agentId}`,
-          );
-          await agent.process.kill("killed");
-        }
-      } catch (error) {
-        this.options.log?.(
-          `! could not renew the lease of ${agent.task.id.slice(0, 8)}: ${(error as Error).message}`,
-        );
-      }
-    }
+    this.options.onEvent?.({ type: "agent:activity", agent });
   }
 
   /**
-   * Writes the latest activity of agents that did something since it was last written, so that
-   * `orchestrate agents` in another terminal is at most a couple of seconds behind. Quiet agents cost
-   * nothing.
+   * Records an agent's end: the workspace is released, then one transaction closes the agent's run,
+   * completes or fails its task and claims the next task for the freed slot.
    */
-  async #saveActivity(): Promise<void> {
-    for (const agent of this.active.values()) {
+  async #finish(agent: ActiveAgent, outcome: AgentOutcome): Promise<void> {
+    const verdict = verdictOf(outcome);
+    await this.#release(agent, outcome.success, outcome.reason);
+    const now = Date.now();
+    const claimNext = this.#claiming && this.busy - 1 < this.options.maxAgents;
+    let finished: AgentFinished | null = null;
+    try {
+      finished = await this.options.queue.finishAgent(
+        agent.task,
+        {
+          agentRunId: agent.agentId,
+          workerId: this.options.workerId,
+          end: {
+            endedAt: now,
+            exitCode: outcome.exitCode,
+            endReason: agent.stoppedBecause ?? outcome.reason,
+            lastActivity: agent.lastActivity,
+            lastActivityAt: agent.lastActivityAt,
+            costUsd: outcome.costUsd,
+            inputTokens: outcome.inputTokens,
+            outputTokens: outcome.outputTokens,
+            sessionId: outcome.sessionId,
+          },
+        },
+        verdict,
+        { claimNext },
+      );
+    } catch (error) {
+      this.#warn(`could not record the end of ${agent.agentId}: ${messageOf(error)}`);
+    }
+    const next = finished?.next ?? null;
+    if (next) this.#launching++;
+    this.active.delete(agent.agentId);
+    const result = this.#count(finished);
+    if (result === "completed") this.#completedChanged = true;
+    this.options.onEvent?.({
+      type: "agent:finished",
+      agent,
+      result,
+      reason: outcome.reason,
+      error: result === "completed" ? null : (finished?.task?.error ?? verdictError(verdict)),
+      durationMs: now - agent.startedAt,
+      task: finished?.task ?? null,
+    });
+    this.#scheduleContextFiles();
+    if (next) await this.#launch(next);
+    this.#wake?.();
+  }
+
+  /** Counts a finished agent's task in the summary and says what became of it. */
+  #count(
+    finished: AgentFinished | null,
+  ): Extract<RunnerEvent, { type: "agent:finished" }>["result"] {
+    if (!finished) return "unrecorded";
+    switch (finished.outcome) {
+      case "completed":
+        this.summary.completed++;
+        return "completed";
+      case "retry":
+        this.summary.retried++;
+        return "retry";
+      case "failed":
+        this.summary.failed++;
+        return "failed";
+      case "elsewhere":
+        break;
+    }
+    // Another process ended the task first: a kill fails it, a cancel cancels it, a lease taken over
+    // after expiry sends it back to the queue.
+    switch (finished.task?.status) {
+      case "failed":
+        this.summary.failed++;
+        return "killed";
+      case "cancelled":
+        this.summary.cancelled++;
+        return "cancelled";
+      default:
+        this.summary.retried++;
+        return "taken-over";
+    }
+  }
+
+  async #release(agent: ActiveAgent, success: boolean, reason: string): Promise<void> {
+    try {
+      await agent.workspace.release({ success, reason });
+    } catch (error) {
+      this.#warn(`could not release the workspace of ${agent.agentId}: ${messageOf(error)}`);
+    }
+  }
+
+  /** One bookkeeping tick at a time: the next is scheduled only when this one is done. */
+  #scheduleTick(): void {
+    const leaseEvery = this.#leaseEvery();
+    const every = Math.min(ACTIVITY_SAVE_EVERY_MS, leaseEvery);
+    this.#tickTimer = setTimeout(async () => {
+      try {
+        await this.#tick();
+      } catch (error) {
+        this.#warn(`could not renew leases: ${messageOf(error)}`);
+      }
+      if (this.#ticking) this.#scheduleTick();
+    }, every);
+  }
+
+  #leaseEvery(): number {
+    return Math.max(200, Math.floor(this.options.queue.leaseMs / 3));
+  }
+
+  /**
+   * Renews the leases of running agents when due and writes the latest activity of agents that did
+   * something since it was last written, so that `orchestrate agents` in another terminal is at most a
+   * couple of seconds behind: one transaction, and none when nothing is due. Agents whose task was taken
+   * away (cancelled, killed from another terminal) are stopped.
+   */
+  async #tick(): Promise<void> {
+    const now = Date.now();
+    const agents = [...this.active.values()];
+    const renewDue = now - this.#lastRenewAt >= this.#leaseEvery();
+    const progress: AgentProgress[] = [];
+    for (const agent of agents) {
       if (agent.lastActivityAt <= agent.activitySavedAt) continue;
       agent.activitySavedAt = agent.lastActivityAt;
-      try {
-        await this.options.queue.store.updateAgentRun(
-          agent.agentId,
-          { lastActivity: agent.lastActivity, lastActivityAt: agent.lastActivityAt },
-          Date.now(),
-        );
-      } catch (error) {
-        this.options.log?.(
-          `! could not record the activity of ${agent.agentId}: ${(error as Error).message}`,
-        );
-      }
+      progress.push({
+        agentRunId: agent.agentId,
+        lastActivity: agent.lastActivity,
+        lastActivityAt: agent.lastActivityAt,
+      });
+    }
+    if (!renewDue && progress.length === 0) return;
+    if (renewDue) this.#lastRenewAt = now;
+    const lost = await this.options.queue.recordProgress(
+      this.options.workerId,
+      renewDue ? agents.map((a) => a.task.id) : [],
+      progress,
+    );
+    for (const taskId of lost) {
+      const agent = agents.find((a) => a.task.id === taskId);
+      if (!agent || agent.stoppedBecause || !this.active.has(agent.agentId)) continue;
+      const current = await this.options.queue.find(taskId).catch(() => null);
+      agent.stoppedBecause =
+        current?.status === "cancelled"
+          ? "cancelled"
+          : current?.status === "failed"
+            ? "killed"
+            : "lease lost";
+      await agent.process.kill("killed");
     }
   }
 
   async #dependencyOutputs(task: Task): Promise<PriorWork[]> {
-    const store = this.options.queue.store;
-    const deps = await store.dependenciesOf(task.id);
-    const full = await Promise.all(deps.map((d) => store.getTask(d.id)));
+    const { queue } = this.options;
+    const deps = await queue.dependenciesOf(task.id);
     const work: PriorWork[] = [];
-    for (const dep of full) {
+    for (const info of deps) {
+      const dep = await queue.find(info.id);
       if (!dep) continue;
-      const runs = await store.agentRunsFor(dep.id);
+      const runs = await queue.agentRunsOf(dep.id);
       const last = runs.filter((r) => r.endReason === "completed").at(-1);
       work.push({
         id: dep.id,
@@ -380,12 +561,9 @@ export class Runner {
 
   async #planSiblings(task: Task): Promise<PriorWork[]> {
     if (!task.planId) return [];
-    const siblings = await this.options.queue.store.listTasks({
-      planId: task.planId,
-      status: "completed",
-      limit: 50,
-    });
-    const deps = new Set((await this.options.queue.store.dependenciesOf(task.id)).map((d) => d.id));
+    const { queue } = this.options;
+    const siblings = await queue.list({ planId: task.planId, status: "completed", limit: 50 });
+    const deps = new Set((await queue.dependenciesOf(task.id)).map((d) => d.id));
     return siblings
       .filter((s) => s.id !== task.id && !deps.has(s.id))
       .map((s) => ({
@@ -416,7 +594,7 @@ export class Runner {
         await this.#writeCompletedTasks();
       }
     } catch (error) {
-      this.options.log?.(`! could not write the context files: ${(error as Error).message}`);
+      this.#warn(`could not write the context files: ${messageOf(error)}`);
     }
   }
 
@@ -435,7 +613,7 @@ export class Runner {
   }
 
   async #writeCompletedTasks(): Promise<void> {
-    const done = await this.options.queue.store.listTasks({
+    const done = await this.options.queue.list({
       status: "completed",
       limit: 200,
       newestFirst: true,
@@ -451,6 +629,10 @@ export class Runner {
         summary: oneLine(t.output ?? "", 500),
       })),
     );
+  }
+
+  #warn(message: string): void {
+    this.options.onEvent?.({ type: "warning", message });
   }
 }
 
@@ -471,7 +653,20 @@ function describeEvent(event: AgentEvent): string | null {
   }
 }
 
-function oneLine(text: string, max: number): string {
+function verdictError(verdict: ReturnType<typeof verdictOf>): string | null {
+  return verdict.kind === "failed" ? verdict.error : null;
+}
+
+function shortTask(task: Task): string {
+  return task.id.slice(0, 8);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Collapses whitespace and cuts `text` to `max` characters with an ellipsis. */
+export function oneLine(text: string, max: number): string {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

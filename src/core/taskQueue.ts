@@ -1,10 +1,19 @@
-import type { Store, TaskFilter, TaskPatch, TaskTransition } from "../ports/store.ts";
+import type {
+  AgentProgress,
+  BlockedTask,
+  ClaimRequest,
+  PlanTaskToQueue,
+  Store,
+  TaskFilter,
+  TaskTransition,
+} from "../ports/store.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
 import { topologicalOrder } from "./dependencyGraph.ts";
 import { ConflictError, NotFoundError, UsageError } from "./errors.ts";
 import { looksLikeIdPrefix, newTaskId } from "./ids.ts";
+import type { Plan } from "./plan.ts";
 import { DEFAULT_PRIORITY, PRIORITIES } from "./priority.ts";
-import type { NewTask, Task } from "./task.ts";
+import type { AgentRun, AgentRunPatch, DependencyInfo, NewTask, Task, TaskEvent } from "./task.ts";
 import { LEASED_STATUSES, statusesLeadingTo, type TaskStatus } from "./taskStatus.ts";
 
 /** What a caller gives to add a task; everything but the description has a default. */
@@ -51,14 +60,35 @@ export const MAX_ATTEMPTS_LIMIT = 100;
 export const DEFAULT_LEASE_MS = 30_000;
 export const MAX_DESCRIPTION_LENGTH = 100_000;
 
+/** What an agent's end means for its task, decided by the runner from the agent's outcome. */
+export type AgentVerdict =
+  | { kind: "completed"; output: string; details: CompletionDetails }
+  | { kind: "failed"; error: string; retryable: boolean; details: CompletionDetails };
+
+/** What became of a task when its agent finished. */
+export interface AgentFinished {
+  /**
+   * `completed`, `retry` (back to pending after a backoff), `failed` (no attempts left, or not
+   * retryable), or `elsewhere`: another process changed the task first (cancelled, killed, taken over
+   * after its lease expired), and `task` is how it left it.
+   */
+  outcome: "completed" | "retry" | "failed" | "elsewhere";
+  task: Task | null;
+  /** The next task claimed in the same transaction, when asked for. */
+  next: Task | null;
+}
+
 /**
  * The task queue of the spec (add, next, complete, fail, list) over the Store port, with the lifecycle of
  * DESIGN.md. It owns every decision (validation, which transition, when to retry and after what delay);
  * the store only applies guarded changes atomically. Safe to use from many processes at once.
+ *
+ * It is the only way into the tasks' half of the store: an agent's run rows change through it, in the
+ * same transaction as the task transition they belong to.
  */
 export class TaskQueue {
-  readonly store: Store;
   readonly leaseMs: number;
+  readonly #store: Store;
   readonly #clock: () => number;
   readonly #backoff: BackoffPolicy;
   readonly #random: () => number;
@@ -66,7 +96,7 @@ export class TaskQueue {
   #lastReapAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: TaskQueueOptions) {
-    this.store = options.store;
+    this.#store = options.store;
     this.#clock = options.clock ?? Date.now;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -111,8 +141,8 @@ export class TaskQueue {
     const ordered = sorted.order
       .map((id) => tasks.get(id))
       .filter((t): t is NewTask => t !== undefined);
-    await this.store.insertTasks(ordered, now);
-    const stored = await Promise.all(drafts.map((d) => this.store.getTask(d.id)));
+    await this.#store.insertTasks(ordered, now);
+    const stored = await Promise.all(drafts.map((d) => this.#store.getTask(d.id)));
     return stored.filter((t): t is Task => t !== null);
   }
 
@@ -178,11 +208,21 @@ export class TaskQueue {
     };
   }
 
-  /** Makes `taskId` wait for `dependsOn` as well; refuses a cycle. Both may be unique prefixes. */
-  async addDependency(taskRef: string, dependsOnRef: string): Promise<void> {
-    const taskId = await this.resolveId(taskRef);
-    const dependsOn = await this.resolveId(dependsOnRef);
-    await this.store.addDependency(taskId, dependsOn, this.#clock());
+  /**
+   * Queues an approved plan's tasks (validated like any other submission) with their dependencies by
+   * key, once: asking again, or from two terminals at once, queues nothing more (`queued: false`).
+   */
+  async queuePlan(
+    planId: string,
+    inputs: readonly (SubmitInput & { key: string })[],
+  ): Promise<{ plan: Plan; queued: boolean }> {
+    const idsByKey = new Map(inputs.map((input) => [input.key, newTaskId()]));
+    const tasks: PlanTaskToQueue[] = [];
+    for (const input of inputs) {
+      const id = idsByKey.get(input.key) as string;
+      tasks.push({ ...(await this.#validate({ ...input, planId }, id, idsByKey)), key: input.key });
+    }
+    return this.#store.executePlan(planId, tasks, this.#clock());
   }
 
   /**
@@ -191,58 +231,141 @@ export class TaskQueue {
    */
   async next(workerId: string): Promise<Task | null> {
     const now = this.#clock();
-    if (now - this.#lastReapAt >= this.#reapIntervalMs) {
-      this.#lastReapAt = now;
-      await this.reapExpired();
-    }
-    return this.store.claimTask({ workerId, now, leaseMs: this.leaseMs });
+    await this.#maybeReap(now);
+    return this.#store.claimTask(this.#claimRequest(workerId, now));
   }
 
-  /** Marks a claimed task as running under agent `agentId`. */
-  async start(taskId: string, workerId: string, agentId: string, backend?: string): Promise<Task> {
+  /**
+   * A claimed task's agent has started: the task becomes `in_progress` under the agent and the agent's
+   * run row is recorded, in one transaction. `null` when the worker no longer holds the task (it was
+   * cancelled or taken over since the claim): then nothing is recorded.
+   */
+  async startAgent(task: Task, run: AgentRun): Promise<Task | null> {
     const now = this.#clock();
-    const patch: TaskPatch = {
-      startedAt: now,
-      assignedTo: agentId,
-      leaseExpiresAt: now + this.leaseMs,
-    };
-    if (backend !== undefined) patch.backend = backend;
-    return this.#apply(taskId, "in_progress", {
-      workerId,
-      patch,
-      event: { kind: "task:started", data: { agentId } },
+    return this.#store.startAgent({
+      transition: {
+        taskId: task.id,
+        from: ["assigned"],
+        to: "in_progress",
+        now,
+        workerId: run.workerId,
+        patch: {
+          startedAt: now,
+          assignedTo: run.id,
+          leaseExpiresAt: now + this.leaseMs,
+          backend: run.backend,
+        },
+        event: { kind: "task:started", data: { agentId: run.id } },
+      },
+      run,
     });
   }
 
-  /** Renews the lease of a task `workerId` still holds; false when it was lost (expired, cancelled). */
-  heartbeat(taskId: string, workerId: string): Promise<boolean> {
+  /**
+   * An agent ended: its run row is closed, its task completed, retried or failed as `verdict` says, and
+   * (with `claimNext`) the worker's next task claimed, all in one transaction, so a crash can never
+   * leave a finished agent's task to be run again. `task` is the task as the worker holds it (its
+   * attempts decide whether a failure is retried).
+   */
+  async finishAgent(
+    task: Task,
+    agent: { agentRunId: string; workerId: string; end: AgentRunPatch },
+    verdict: AgentVerdict,
+    options: { claimNext: boolean },
+  ): Promise<AgentFinished> {
     const now = this.#clock();
-    return this.store.renewLease(taskId, workerId, now + this.leaseMs, now);
+    if (options.claimNext) await this.#maybeReap(now);
+    let outcome: AgentFinished["outcome"];
+    let change: Change;
+    let to: TaskStatus;
+    if (verdict.kind === "completed") {
+      outcome = "completed";
+      to = "completed";
+      change = this.#completion(verdict.output, { ...verdict.details, workerId: agent.workerId });
+    } else {
+      const failure = this.#failure(task, verdict.error, {
+        ...verdict.details,
+        workerId: agent.workerId,
+        retryable: verdict.retryable,
+      });
+      outcome = failure.to === "pending" ? "retry" : "failed";
+      to = failure.to;
+      change = failure.change;
+    }
+    const result = await this.#store.finishAgent({
+      agentRunId: agent.agentRunId,
+      end: { ...agent.end, endedAt: agent.end.endedAt ?? now },
+      transition: {
+        taskId: task.id,
+        from: to === "completed" ? statusesLeadingTo("completed") : LEASED_STATUSES,
+        to,
+        now,
+        ...change,
+      },
+      ...(options.claimNext ? { claim: this.#claimRequest(agent.workerId, now) } : {}),
+    });
+    if (result.task) return { outcome, task: result.task, next: result.next };
+    return { outcome: "elsewhere", task: result.current, next: result.next };
+  }
+
+  /**
+   * Ends an agent from outside its run (`orchestrate kill`): its task fails without a retry, with
+   * `reason`, and its run row is closed as killed, in one transaction. The run that owns the agent then
+   * finds the task already ended and reports it so, once.
+   */
+  async killAgent(run: AgentRun, reason: string): Promise<Task | null> {
+    const now = this.#clock();
+    const result = await this.#store.finishAgent({
+      agentRunId: run.id,
+      end: { endedAt: now, endReason: "killed" },
+      transition: {
+        taskId: run.taskId,
+        from: LEASED_STATUSES,
+        to: "failed",
+        now,
+        patch: { error: reason, completedAt: now, leaseExpiresAt: null },
+        event: { kind: "task:failed", data: { error: reason, agentId: run.id, killed: true } },
+      },
+    });
+    return result.task ?? result.current;
+  }
+
+  /** Closes the rows of agents whose run died without recording their end (their leases expire). */
+  async closeAgentRuns(runs: readonly AgentRun[], endReason: string): Promise<void> {
+    const now = this.#clock();
+    for (const run of runs) {
+      await this.#store.finishAgent({ agentRunId: run.id, end: { endedAt: now, endReason } });
+    }
+  }
+
+  /**
+   * A worker's periodic bookkeeping in one transaction: renews the leases of `renew` (the tasks its
+   * agents work on) and saves what its agents did lately. Returns the tasks it no longer holds
+   * (cancelled, killed or taken over): their agents must stop.
+   */
+  async recordProgress(
+    workerId: string,
+    renew: readonly string[],
+    agents: readonly AgentProgress[] = [],
+  ): Promise<string[]> {
+    const now = this.#clock();
+    const { lost } = await this.#store.recordProgress({
+      workerId,
+      now,
+      renew: { taskIds: renew, leaseExpiresAt: now + this.leaseMs },
+      agents,
+    });
+    return lost;
+  }
+
+  /** Renews the lease of a task `workerId` still holds; false when it was lost (expired, cancelled). */
+  async heartbeat(taskId: string, workerId: string): Promise<boolean> {
+    return (await this.recordProgress(workerId, [taskId])).length === 0;
   }
 
   /** Marks a task completed with its output (the spec's complete_task). */
   async complete(taskId: string, output: string, details: CompletionDetails = {}): Promise<Task> {
     return this.#apply(taskId, "completed", this.#completion(output, details));
-  }
-
-  /**
-   * Completes a task held by `workerId` and claims the next runnable one in the same transaction: the
-   * hot path of a busy worker (one commit per task instead of two).
-   */
-  async completeAndNext(
-    taskId: string,
-    output: string,
-    details: CompletionDetails & { workerId: string },
-  ): Promise<{ completed: Task; next: Task | null }> {
-    const now = this.#clock();
-    const change = this.#completion(output, details);
-    const { task, next } = await this.store.transitionAndClaim(
-      { taskId, from: statusesLeadingTo("completed"), to: "completed", now, ...change },
-      { workerId: details.workerId, now, leaseMs: this.leaseMs },
-    );
-    // A guard that did not match raises the same error as complete() would.
-    if (!task) return { completed: await this.#apply(taskId, "completed", change), next: null };
-    return { completed: task, next };
   }
 
   #completion(output: string, details: CompletionDetails): Change {
@@ -275,9 +398,19 @@ export class TaskQueue {
     options: CompletionDetails & { retryable?: boolean } = {},
   ): Promise<Task> {
     const task = await this.#mustGet(taskId);
+    const { to, change } = this.#failure(task, error, options);
+    return this.#apply(taskId, to, change, LEASED_STATUSES);
+  }
+
+  /** The transition a failed attempt of `task` takes: back to pending after a backoff, or failed. */
+  #failure(
+    task: Task,
+    error: string,
+    options: CompletionDetails & { retryable?: boolean },
+  ): { to: TaskStatus; change: Change } {
     const now = this.#clock();
     const retry = (options.retryable ?? true) && task.attempts < task.maxAttempts;
-    const base: Change = retry
+    const change: Change = retry
       ? {
           patch: {
             error,
@@ -291,13 +424,13 @@ export class TaskQueue {
           patch: { error, completedAt: now, leaseExpiresAt: null },
           event: { kind: "task:failed", data: { error, attempt: task.attempts } },
         };
-    if (options.workerId !== undefined) base.workerId = options.workerId;
-    const patch = base.patch ?? {};
+    if (options.workerId !== undefined) change.workerId = options.workerId;
+    const patch = change.patch ?? {};
     if (options.costUsd != null) patch.costUsd = options.costUsd;
     if (options.inputTokens != null) patch.inputTokens = options.inputTokens;
     if (options.outputTokens != null) patch.outputTokens = options.outputTokens;
     if (options.sessionId != null) patch.sessionId = options.sessionId;
-    return this.#apply(taskId, retry ? "pending" : "failed", base, LEASED_STATUSES);
+    return { to: retry ? "pending" : "failed", change };
   }
 
   /** Cancels a task that has not finished; running agents notice when their lease renewal fails. */
@@ -339,10 +472,10 @@ export class TaskQueue {
     const now = this.#clock();
     let requeued = 0;
     let failed = 0;
-    for (const task of await this.store.expiredLeases(now, 500)) {
+    for (const task of await this.#store.expiredLeases(now, 500)) {
       const retry = task.attempts < task.maxAttempts;
       const error = `lease expired: worker ${task.workerId ?? "?"} stopped renewing it (attempt ${task.attempts} of ${task.maxAttempts})`;
-      const updated = await this.store.transitionTask({
+      const updated = await this.#store.transitionTask({
         taskId: task.id,
         from: LEASED_STATUSES,
         to: retry ? "pending" : "failed",
@@ -372,7 +505,64 @@ export class TaskQueue {
 
   /** The spec's list_tasks. */
   list(filter: Partial<TaskFilter> = {}): Promise<Task[]> {
-    return this.store.listTasks({ limit: 100, ...filter });
+    return this.#store.listTasks({ limit: 100, ...filter });
+  }
+
+  /** Tasks per status. */
+  counts(): Promise<Record<TaskStatus, number>> {
+    return this.#store.countByStatus();
+  }
+
+  /** Pending tasks waiting on unfinished dependencies: how many, and the first `limit`. */
+  blocked(limit: number): Promise<{ count: number; tasks: BlockedTask[] }> {
+    return this.#store.blockedTasks(limit);
+  }
+
+  dependenciesOf(taskId: string): Promise<DependencyInfo[]> {
+    return this.#store.dependenciesOf(taskId);
+  }
+
+  dependentsOf(taskId: string): Promise<DependencyInfo[]> {
+    return this.#store.dependentsOf(taskId);
+  }
+
+  /** The latest `limit` events of a task, oldest first. */
+  eventsOf(taskId: string, limit: number): Promise<TaskEvent[]> {
+    return this.#store.eventsFor(taskId, limit);
+  }
+
+  /** The event log after `afterId` (a cursor: the id of the last event seen), oldest first. */
+  eventsAfter(afterId: number, limit: number): Promise<TaskEvent[]> {
+    return this.#store.readEvents(afterId, limit);
+  }
+
+  /** Agents without an end, from every run and host. */
+  runningAgents(): Promise<AgentRun[]> {
+    return this.#store.runningAgents();
+  }
+
+  agentRunsOf(taskId: string): Promise<AgentRun[]> {
+    return this.#store.agentRunsFor(taskId);
+  }
+
+  /** When the earliest waiting retry becomes claimable; null when no ready task waits at all. */
+  nextClaimableAt(): Promise<number | null> {
+    return this.#store.nextClaimableAt();
+  }
+
+  /** Old finished tasks that may go, keeping those an unfinished task still depends on. */
+  cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }> {
+    return this.#store.cleanupCandidates(before);
+  }
+
+  /** Deletes finished tasks with their events and agent runs; returns the runs removed. */
+  deleteFinished(ids: readonly string[]): Promise<AgentRun[]> {
+    return this.#store.deleteTasks(ids);
+  }
+
+  /** The task with exactly this id, or null. */
+  find(id: string): Promise<Task | null> {
+    return this.#store.getTask(id);
   }
 
   /** Looks a task up by full id or unique prefix. */
@@ -389,7 +579,7 @@ export class TaskQueue {
         "task ids are hex, as shown by 'orchestrate status'",
       );
     }
-    const matches = await this.store.findTaskIds(prefix, 6);
+    const matches = await this.#store.findTaskIds(prefix, 6);
     if (matches.length === 1 && matches[0]) return matches[0];
     if (matches.length === 0) {
       throw new NotFoundError(`no task matches '${ref}'`, "list tasks with 'orchestrate status'");
@@ -400,12 +590,23 @@ export class TaskQueue {
     );
   }
 
+  #claimRequest(workerId: string, now: number): ClaimRequest {
+    return { workerId, now, leaseMs: this.leaseMs };
+  }
+
+  /** Gives back expired leases at most every `reapIntervalMs`. */
+  async #maybeReap(now: number): Promise<void> {
+    if (now - this.#lastReapAt < this.#reapIntervalMs) return;
+    this.#lastReapAt = now;
+    await this.reapExpired();
+  }
+
   #delay(attempt: number): number {
     return retryDelayMs(Math.max(1, attempt), this.#backoff, this.#random);
   }
 
   async #mustGet(taskId: string): Promise<Task> {
-    const task = await this.store.getTask(taskId);
+    const task = await this.#store.getTask(taskId);
     if (!task) throw new NotFoundError(`no task ${taskId}`, "list tasks with 'orchestrate status'");
     return task;
   }
@@ -416,7 +617,7 @@ export class TaskQueue {
     change: Change,
     from: readonly TaskStatus[] = statusesLeadingTo(to),
   ): Promise<Task> {
-    const updated = await this.store.transitionTask({
+    const updated = await this.#store.transitionTask({
       taskId,
       from,
       to,

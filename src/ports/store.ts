@@ -11,49 +11,69 @@ import type {
 import type { TaskStatus } from "../core/taskStatus.ts";
 
 /**
- * The storage port. Core code talks only to this interface; adapters (SQLite now, PostgreSQL later)
- * implement it with real transactions. Every method is atomic on its own. Methods are async so that
- * a networked store fits the same shape.
+ * The storage port. Core code talks only to this interface; adapters (SQLite now, PostgreSQL next)
+ * implement it with real transactions, and one contract suite (`test/store/storeContract.ts`) pins every
+ * adapter to the same behaviour. Every method is atomic on its own: the compound ones (`startAgent`,
+ * `finishAgent`, `recordProgress`) exist so that a task's transition and the agent-run rows that belong
+ * to it commit together. Methods are async so that a networked store fits the same shape.
+ *
+ * What the store decides is limited to what it must decide atomically: guards on the current state, the
+ * dependency counter that makes a claim one indexed statement, and per-status counts. The rules
+ * themselves (which transition, retries, a plan's status following its tasks) are core's, passed in or
+ * computed by core functions the adapters call.
+ *
+ * Errors: adapters throw core's typed errors (NotFoundError, ConflictError, ConfigError) with a neutral
+ * message and a `reason` (see `StoreErrorReason`); they never carry front-end wording. The app layer adds
+ * the advice a person needs.
  */
 export interface Store {
   /** Where the data lives, for messages (a file path or a connection string without secrets). */
   readonly location: string;
   close(): Promise<void>;
 
+  // ---- tasks ---------------------------------------------------------------------------------
+
   /**
-   * Inserts tasks with their dependency edges and a `task:submitted` event each, all or nothing.
-   * Throws NotFoundError for a dependency on a missing task, ConflictError for a cycle or an id taken.
+   * Inserts tasks with their dependency edges and a `task:submitted` event each, all or nothing, in the
+   * order given (a task's dependencies exist already or come earlier). NotFoundError for a dependency
+   * on a missing task, ConflictError for an id taken.
    */
   insertTasks(tasks: readonly NewTask[], now: number): Promise<void>;
 
-  /** Adds one dependency edge to a task not yet started; refuses (ConflictError) an edge that closes a cycle. */
-  addDependency(taskId: string, dependsOn: string, now: number): Promise<void>;
-
   /**
    * Atomically takes the most urgent claimable task (pending, every dependency completed, backoff over):
-   * highest priority first, then oldest. Sets it `assigned` with a lease and attempts+1.
+   * highest priority first, then oldest (insertion order within a millisecond). Sets it `assigned` to
+   * the worker with a lease and attempts+1, and logs `task:claimed`. Two connections never get one task.
    */
   claimTask(request: ClaimRequest): Promise<Task | null>;
 
-  /** Applies one guarded state change and records its event; `null` when the guard did not match. */
+  /**
+   * Applies one guarded state change and records its event, whose data holds `from` (the state the task
+   * left), `to`, then the transition's own data; `null`, with nothing changed or logged, when the guard
+   * did not match.
+   */
   transitionTask(transition: TaskTransition): Promise<Task | null>;
 
   /**
-   * A transition and, if it applied, a claim, in one transaction: a worker finishing a task and taking
-   * the next pays for one commit instead of two.
+   * A claimed task's agent starts: the transition (to `in_progress`, guarded by the worker) and the
+   * agent-run row (with an `agent:started` event) in one transaction; no row when the guard did not
+   * match, and then `null`. The row's usage fields (cost, tokens, session) start empty.
    */
-  transitionAndClaim(
-    transition: TaskTransition,
-    request: ClaimRequest,
-  ): Promise<{ task: Task | null; next: Task | null }>;
+  startAgent(start: AgentStart): Promise<Task | null>;
 
-  /** Extends the lease of a task still held by `workerId`; false when the worker lost it. */
-  renewLease(
-    taskId: string,
-    workerId: string,
-    leaseExpiresAt: number,
-    now: number,
-  ): Promise<boolean>;
+  /**
+   * An agent ended: its run row is closed (once: an already closed row is left alone and logs no second
+   * `agent:ended`), the task's transition is applied if given, and, if asked, the next task is claimed,
+   * all in one transaction. When the transition's guard did not match, `task` is null and `current` is
+   * the task as another process left it (cancelled, killed, taken over).
+   */
+  finishAgent(finish: AgentFinish): Promise<AgentFinishResult>;
+
+  /**
+   * One transaction for a worker's periodic bookkeeping: renews the leases it still holds and saves
+   * its agents' latest activity (and pid). Returns the ids of tasks whose lease it no longer holds.
+   */
+  recordProgress(progress: WorkerProgress): Promise<{ lost: string[] }>;
 
   /**
    * The earliest time a pending task whose dependencies are complete may be claimed (its retry backoff),
@@ -61,11 +81,14 @@ export interface Store {
    */
   nextClaimableAt(): Promise<number | null>;
 
-  /** Leased tasks whose lease ran out before `now`, oldest first. */
+  /** Leased tasks whose lease ran out strictly before `now`, oldest lease first. */
   expiredLeases(now: number, limit: number): Promise<Task[]>;
 
   getTask(id: string): Promise<Task | null>;
-  /** Ids starting with `prefix` (at most `limit`), for git-like short ids. */
+  /**
+   * Ids starting with `prefix` (at most `limit`, in id order), for git-like short ids. Task and plan ids
+   * are lowercase hex.
+   */
   findTaskIds(prefix: string, limit: number): Promise<string[]>;
   listTasks(filter: TaskFilter): Promise<Task[]>;
   countByStatus(): Promise<Record<TaskStatus, number>>;
@@ -73,25 +96,43 @@ export interface Store {
   blockedTasks(limit: number): Promise<{ count: number; tasks: BlockedTask[] }>;
   dependenciesOf(taskId: string): Promise<DependencyInfo[]>;
   dependentsOf(taskId: string): Promise<DependencyInfo[]>;
-  eventsFor(taskId: string, limit: number): Promise<TaskEvent[]>;
 
-  /** Agent processes without an end time (possibly from other machines). */
+  // ---- events ------------------------------------------------------------------------------
+
+  /** The latest `limit` events of one task, oldest first. */
+  eventsFor(taskId: string, limit: number): Promise<TaskEvent[]>;
+  /**
+   * Events with an id above `afterId`, oldest first, at most `limit`: the log read as a stream. Ids only
+   * grow, so a reader that keeps the last id it saw resumes exactly where it stopped.
+   */
+  readEvents(afterId: number, limit: number): Promise<TaskEvent[]>;
+
+  // ---- agent runs --------------------------------------------------------------------------
+
+  /** Agent processes without an end time (possibly from other machines), oldest first. */
   runningAgents(): Promise<AgentRun[]>;
   agentRunsFor(taskId: string): Promise<AgentRun[]>;
-  /** Records a spawned agent (with a `agent:started` event). */
-  insertAgentRun(run: AgentRun): Promise<void>;
-  /** Updates a live agent run; setting `endedAt` also records an `agent:ended` event. */
-  updateAgentRun(id: string, patch: AgentRunPatch, now: number): Promise<void>;
+
+  // ---- cleanup ------------------------------------------------------------------------------
 
   /**
-   * Terminal tasks last updated before `before`, except those an unfinished task still depends on
+   * Terminal tasks last updated strictly before `before`, except those an unfinished task still depends on
    * (deleting them would strand that task). Returns the candidates and how many were kept back.
    */
   cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }>;
-  /** Deletes tasks with their dependency edges, events and agent runs; returns the agent runs removed. */
+  /**
+   * Deletes tasks with their dependency edges, events and agent runs; returns the agent runs removed.
+   * Give it only what `cleanupCandidates` returned: a deleted task that an unfinished task depends on
+   * would leave that task waiting for ever.
+   */
   deleteTasks(ids: readonly string[]): Promise<AgentRun[]>;
 
-  /** Stores a new planning session with its tasks and discussion (and a `plan:created` event). */
+  // ---- plans --------------------------------------------------------------------------------
+
+  /**
+   * Stores a new planning session with its tasks and discussion (and a `plan:created` event);
+   * ConflictError (`plan-exists`) for an id taken.
+   */
   insertPlan(plan: Plan): Promise<void>;
   getPlan(id: string): Promise<Plan | null>;
   /** Plan ids starting with `prefix` (at most `limit`). */
@@ -99,10 +140,9 @@ export interface Store {
   /** The newest plans first (only those in `statuses` when given), with task counts. */
   listPlans(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]>;
   /**
-   * Replaces a draft plan's tasks in one transaction. ConflictError when the plan is no longer a draft
-   * (another terminal approved it meanwhile), or when `expectedVersion` is given and the plan has
-   * changed since (another terminal edited it between our read and this write); NotFoundError when it
-   * does not exist.
+   * Replaces a draft plan's tasks in one transaction. ConflictError (`plan-not-draft`) when the plan is
+   * no longer a draft, or (`plan-changed`) when `expectedVersion` is given and the plan has changed
+   * since; NotFoundError when it does not exist.
    */
   savePlanTasks(
     planId: string,
@@ -110,11 +150,15 @@ export interface Store {
     now: number,
     expectedVersion?: number,
   ): Promise<void>;
-  appendPlanMessage(planId: string, message: PlanMessage): Promise<void>;
   /**
-   * Moves a plan from one of `from` to `to`; `null` when it was not in one of `from`. With
-   * `expectedVersion`, ConflictError when the plan changed since that version was read (an approval
-   * must approve the plan the person reviewed).
+   * Appends messages to a plan's discussion, all or none, and bumps its version: the discussion is part
+   * of what a person reviews before approving. NotFoundError (`plan-missing`) for a missing plan.
+   */
+  appendPlanMessages(planId: string, messages: readonly PlanMessage[]): Promise<void>;
+  /**
+   * Moves a plan from one of `from` to `to` (logging `plan:<to>`); `null` when it was not in one of
+   * `from`. With `expectedVersion`, ConflictError (`plan-changed`) when the plan changed since that
+   * version was read; NotFoundError (`plan-missing`) when there is no such plan.
    */
   setPlanStatus(
     planId: string,
@@ -124,10 +168,13 @@ export interface Store {
     expectedVersion?: number,
   ): Promise<Plan | null>;
   /**
-   * Queues an approved plan: inserts its tasks (each `NewTask` names its plan key), links each planned
-   * task to its queued task and sets the plan `executing`, all in one transaction. A plan that is already
-   * executing (or finished) is returned as it is with `queued: false`, so running this twice never queues
-   * duplicates. ConflictError for a draft.
+   * Queues an approved plan: inserts its tasks (each names its plan key), links each planned task to its
+   * queued task and sets the plan `executing`, all in one transaction. A plan that is already executing
+   * (or finished) is returned as it is with `queued: false`, so running this twice never queues
+   * duplicates. ConflictError (`plan-is-draft`) for a draft.
+   *
+   * Once executing, a plan's status follows its tasks in the same transaction as each task's change
+   * (`planStatusFollowingTasks` in core decides it), whichever process makes the change.
    */
   executePlan(
     planId: string,
@@ -135,6 +182,21 @@ export interface Store {
     now: number,
   ): Promise<{ plan: Plan; queued: boolean }>;
 }
+
+/** Why a store refused or failed, for the layer that explains it to a person. */
+export type StoreErrorReason =
+  | "task-exists"
+  | "dependency-missing"
+  | "plan-missing"
+  | "plan-exists"
+  | "plan-not-draft"
+  | "plan-changed"
+  | "plan-is-draft"
+  | "store-busy"
+  | "store-unwritable"
+  | "store-not-a-database"
+  | "store-schema-newer"
+  | "store-location-unusable";
 
 /** A queued task made from a planned task. */
 export interface PlanTaskToQueue extends NewTask {
@@ -178,6 +240,44 @@ export interface TaskTransition {
   leaseExpiredBefore?: number;
   patch?: TaskPatch;
   event: { kind: TaskEventKind; data?: Record<string, unknown> };
+}
+
+export interface AgentStart {
+  transition: TaskTransition;
+  run: AgentRun;
+}
+
+export interface AgentFinish {
+  agentRunId: string;
+  /** What the run row records about the end; `endedAt` is required. */
+  end: AgentRunPatch & { endedAt: number };
+  transition?: TaskTransition;
+  /** Claim the next task in the same transaction (a busy worker's hot path). */
+  claim?: ClaimRequest;
+}
+
+export interface AgentFinishResult {
+  /** The task after the transition; null when there was none or its guard did not match. */
+  task: Task | null;
+  /** When the guard did not match: the task as it is now (null if it no longer exists). */
+  current: Task | null;
+  next: Task | null;
+}
+
+export interface WorkerProgress {
+  workerId: string;
+  now: number;
+  /** Leases to renew: tasks the worker believes it holds, and the new expiry. */
+  renew?: { taskIds: readonly string[]; leaseExpiresAt: number };
+  /** Agent runs whose pid or latest activity changed since the last save. */
+  agents?: readonly AgentProgress[];
+}
+
+export interface AgentProgress {
+  agentRunId: string;
+  pid?: number | null;
+  lastActivity?: string | null;
+  lastActivityAt?: number | null;
 }
 
 export interface TaskFilter {

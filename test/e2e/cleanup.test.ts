@@ -93,7 +93,7 @@ describe("cleanup", { concurrency: false }, () => {
 });
 
 /**
- * Completes task `id` the way a worker would: claim it, start it, complete it, through the built queue
+ * Completes task `id` the way a worker would: claim it and complete it, through the built queue
  * (no CLI command does this yet). Runs in its own process, like a worker, against the same `dist/`.
  */
 async function completeTask(box: Sandbox, id: string): Promise<void> {
@@ -106,7 +106,6 @@ try {
   const queue = new TaskQueue({ store });
   const claimed = await queue.next("e2e-worker");
   if (claimed?.id !== taskId) throw new Error("claimed " + claimed?.id + ", not " + taskId);
-  await queue.start(taskId, "e2e-worker", "e2e-agent");
   await queue.complete(taskId, "done", { workerId: "e2e-worker" });
 } finally {
   await store.close();

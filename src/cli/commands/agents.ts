@@ -1,18 +1,12 @@
-import { hostname } from "node:os";
-import { isAlive } from "../../adapters/process/processTable.ts";
+import { describeBackends } from "../../app/backendRegistry.ts";
+import { type AgentView, listAgents } from "../../app/listAgents.ts";
+import { withSession } from "../../app/session.ts";
 import { loadAgentConfig } from "../../core/agentConfig.ts";
 import { formatDuration } from "../../core/duration.ts";
-import type { AgentRun } from "../../core/task.ts";
 import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { paint, printJson, table } from "../output.ts";
-import { backendOrder, backendRegistry } from "./run.ts";
-
-/** An agent run as `agents` shows it: with whether its process is really alive (on this host). */
-export interface AgentView extends AgentRun {
-  alive: boolean | null;
-}
 
 /** `orchestrate agents`: running agents from any terminal; `--backends`: what can run here. */
 export function makeAgentsCommand(env: CommandEnv): CommandSpec {
@@ -28,19 +22,9 @@ export function makeAgentsCommand(env: CommandEnv): CommandSpec {
     ],
     async run(parsed) {
       const json = flag(parsed, "json");
+      const config = configFrom(globalsOf(parsed));
       if (flag(parsed, "backends")) {
-        const agentConfig = loadAgentConfig(configFrom(globalsOf(parsed)).baseDir);
-        const backends = backendRegistry(agentConfig);
-        const order = backendOrder(agentConfig);
-        const names = [...order, ...[...backends.keys()].filter((n) => !order.includes(n))];
-        const rows = names.map((name) => {
-          const backend = backends.get(name);
-          const availability = backend?.availability(process.env) ?? {
-            available: false,
-            reason: "unknown",
-          };
-          return { name, description: backend?.description ?? "", ...availability };
-        });
+        const rows = describeBackends(loadAgentConfig(config.baseDir), process.env);
         if (json) return printJson(env.output, rows);
         const lines = table(env.output, rows, [
           { header: "BACKEND", value: (r) => r.name },
@@ -55,21 +39,15 @@ export function makeAgentsCommand(env: CommandEnv): CommandSpec {
         env.output.out.write(`${lines.join("\n")}\n`);
         return;
       }
-      const config = configFrom(globalsOf(parsed));
-      const runs = await withQueue(config, { create: false }, async (queue) =>
-        queue ? queue.store.runningAgents() : [],
+      const views: AgentView[] = await withSession(config, { create: false }, async (session) =>
+        session ? listAgents(session) : [],
       );
-      const host = hostname();
-      const now = env.now();
-      const views: AgentView[] = runs.map((r) => ({
-        ...r,
-        alive: r.host === host && r.pid !== null ? isAlive(r.pid) : null,
-      }));
       if (json) return printJson(env.output, views);
       if (views.length === 0) {
         env.output.out.write("No agents are running.\n");
         return;
       }
+      const now = env.now();
       const lines = table(env.output, views, [
         { header: "AGENT", value: (a) => a.id },
         { header: "TASK", value: (a) => a.taskId.slice(0, 8) },

@@ -1,9 +1,10 @@
-import { cleanupFinishedTasks } from "../../core/cleanup.ts";
+import { cleanupFinishedTasks } from "../../app/cleanup.ts";
+import { withSession } from "../../app/session.ts";
 import { formatDuration, parseDuration } from "../../core/duration.ts";
 import { shortId } from "../../core/ids.ts";
 import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { printJson, println, truncate } from "../output.ts";
 
 /** `orchestrate cleanup`: deletes old finished tasks and their files. */
@@ -25,13 +26,9 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
       const age = parseDuration(requiredOption(parsed, "olderThan"), "--older-than", "d");
       const config = configFrom(globalsOf(parsed));
       const dryRun = flag(parsed, "dryRun");
-      const result = await withQueue(config, { create: false }, async (queue) =>
-        queue
-          ? cleanupFinishedTasks(queue, {
-              before: env.now() - age,
-              baseDir: config.baseDir,
-              dryRun,
-            })
+      const result = await withSession(config, { create: false }, async (session) =>
+        session
+          ? cleanupFinishedTasks(session, { before: env.now() - age, dryRun })
           : { tasks: [], files: [], keptForDependents: 0, dryRun },
       );
       if (flag(parsed, "json")) {

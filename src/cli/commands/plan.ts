@@ -1,13 +1,9 @@
-import { existsSync } from "node:fs";
-import { selectLlm } from "../../adapters/llm/selectLlm.ts";
-import { openSqliteStore } from "../../adapters/store/sqlite/sqliteStore.ts";
-import { loadAgentConfig } from "../../core/agentConfig.ts";
-import { type Config, readDotEnv } from "../../core/config.ts";
-import { Decomposer } from "../../core/decomposer.ts";
+import type { PlanSessions } from "../../app/planSessions.ts";
+import { withSession } from "../../app/session.ts";
+import type { Config } from "../../core/config.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { dependencyMap, type Plan } from "../../core/plan.ts";
-import { Planner } from "../../core/planner.ts";
 import type { Task } from "../../core/task.ts";
 import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec, OptionSpec, ParsedCommand } from "../commandLine.ts";
@@ -115,10 +111,8 @@ export function makePlanListCommand(env: CommandEnv): CommandSpec {
         );
       }
       const config = configFrom(globalsOf(parsed));
-      const plans = await withStore(
-        config,
-        false,
-        (store) => store?.listPlans(limit) ?? Promise.resolve([]),
+      const plans = await withSession(config, { create: false }, async (session) =>
+        session ? session.plans().list(limit) : [],
       );
       if (flag(parsed, "json")) return printJson(env.output, plans);
       if (plans.length === 0) {
@@ -212,17 +206,13 @@ export function makeExecutePlanCommand(env: CommandEnv): CommandSpec {
     options: [{ name: "json", description: "print the plan and its queued tasks as JSON" }],
     async run(parsed) {
       const config = configFrom(globalsOf(parsed));
-      await withStore(config, false, async (store) => {
-        if (!store)
+      await withSession(config, { create: false, clock: env.now }, async (session) => {
+        if (!session)
           throw new NotFoundError(
             `no plan matches '${String(parsed.args["id"])}'`,
             `there is no queue at ${config.dbPath} yet`,
           );
-        const planner = new Planner(
-          store,
-          new Decomposer(null, loadAgentConfig(config.baseDir).types),
-          env.now,
-        );
+        const planner = session.plans();
         const { plan, queued } = await planner.execute(String(parsed.args["id"]));
         const tasks = await planner.queuedTasks(plan);
         if (flag(parsed, "json"))
@@ -253,7 +243,7 @@ export function planJson(plan: Plan, queued: readonly Task[]) {
 
 function report(
   env: CommandEnv,
-  planner: Planner,
+  planner: PlanSessions,
   plan: Plan,
   json: boolean,
 ): Promise<void> | void {
@@ -274,22 +264,8 @@ function report(
   );
 }
 
-async function withStore<T>(
-  config: Config,
-  create: boolean,
-  fn: (store: ReturnType<typeof openSqliteStore> | null) => Promise<T>,
-): Promise<T> {
-  if (!create && !existsSync(config.dbPath)) return fn(null);
-  const store = openSqliteStore({ path: config.dbPath, busyTimeoutMs: config.busyTimeoutMs });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 /**
- * Opens the store and builds the planner (with the model `--planner` selects). With `create: false` a
+ * Opens the queue and the plan sessions (with the model `--planner` selects). With `create: false` a
  * missing database is not created: there can be no plan to continue in it.
  */
 export async function withPlanner(
@@ -297,20 +273,17 @@ export async function withPlanner(
   config: Config,
   parsed: ParsedCommand,
   create: boolean,
-  fn: (planner: Planner) => Promise<void>,
+  fn: (planner: PlanSessions) => Promise<void>,
 ): Promise<void> {
-  const agentConfig = loadAgentConfig(config.baseDir);
-  // The model's settings (keys, base URLs, model names) from .env too, the environment winning.
-  const llmEnv: NodeJS.ProcessEnv = { ...readDotEnv(process.cwd()), ...process.env };
-  if (config.anthropicApiKey) llmEnv["ANTHROPIC_API_KEY"] = config.anthropicApiKey;
-  const llm = await selectLlm(requiredOption(parsed, "planner"), llmEnv, process.cwd());
-  await withStore(config, create, (store) => {
-    if (!store) {
+  const { makeDecomposer } = await import("../../app/planningModel.ts");
+  const decomposer = await makeDecomposer(config, requiredOption(parsed, "planner"), process.cwd());
+  await withSession(config, { create, clock: env.now }, (session) => {
+    if (!session) {
       throw new NotFoundError(
         `no plan matches '${String(parsed.args["id"])}'`,
         `there is no queue at ${config.dbPath} yet; start a plan with 'orchestrate plan <goal>'`,
       );
     }
-    return fn(new Planner(store, new Decomposer(llm, agentConfig.types), env.now));
+    return fn(session.plans(decomposer));
   });
 }

@@ -1,9 +1,10 @@
+import { withSession } from "../../app/session.ts";
 import { NotFoundError } from "../../core/errors.ts";
 import type { Task } from "../../core/task.ts";
 import type { TaskQueue } from "../../core/taskQueue.ts";
 import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { printJson, println } from "../output.ts";
 
 /** `orchestrate retry <id>`: a failed or cancelled task goes back to pending with fresh attempts. */
@@ -39,13 +40,13 @@ function makeTaskChangeCommand(
     async run(parsed) {
       const ref = String(parsed.args["id"]);
       const config = configFrom(globalsOf(parsed));
-      const task = await withQueue(config, { create: false }, async (queue) => {
-        if (!queue)
+      const task = await withSession(config, { create: false }, async (session) => {
+        if (!session)
           throw new NotFoundError(
             `no task matches '${ref}'`,
             `there is no queue at ${config.dbPath} yet`,
           );
-        return spec.apply(queue, ref);
+        return spec.apply(session.queue, ref);
       });
       if (flag(parsed, "json")) return printJson(env.output, task);
       println(env.output, spec.done(task));

@@ -1,12 +1,13 @@
+import { emptyQueueStatus, type QueueStatus, readQueueStatus } from "../../app/queueStatus.ts";
+import { withSession } from "../../app/session.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { priorityName } from "../../core/priority.ts";
-import { type QueueStatus, readQueueStatus } from "../../core/queueStatus.ts";
 import { TASK_STATUSES } from "../../core/taskStatus.ts";
 import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { formatAge, paint, printJson, statusStyle, table } from "../output.ts";
 
 /** `orchestrate status`: counts per status, blocked tasks, recent tasks, running agents. */
@@ -55,28 +56,27 @@ export function makeStatusCommand(env: CommandEnv): CommandSpec {
       const json = flag(parsed, "json");
       const config = configFrom(globalsOf(parsed));
       const snapshot = () =>
-        withQueue(config, { create: false }, async (queue) =>
-          queue ? readQueueStatus(queue, { recent: limit, blocked: 10 }) : null,
+        withSession(config, { create: false }, async (session) =>
+          session ? readQueueStatus(session, { recent: limit, blocked: 10 }) : null,
         );
       if (!flag(parsed, "watch")) {
         const status = await snapshot();
         if (json)
-          return printJson(env.output, { database: config.dbPath, ...(status ?? emptyStatus()) });
+          return printJson(env.output, {
+            database: config.dbPath,
+            ...(status ?? emptyQueueStatus()),
+          });
         env.output.out.write(render(status, config.dbPath, env));
         return;
       }
       await watch(env, interval * 1000, async () => {
         const status = await snapshot();
-        if (json) return JSON.stringify({ database: config.dbPath, ...(status ?? emptyStatus()) });
+        if (json)
+          return JSON.stringify({ database: config.dbPath, ...(status ?? emptyQueueStatus()) });
         return render(status, config.dbPath, env);
       });
     },
   };
-}
-
-function emptyStatus(): QueueStatus {
-  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as QueueStatus["counts"];
-  return { counts, total: 0, blocked: { count: 0, tasks: [] }, recent: [], agents: [], plans: [] };
 }
 
 /**

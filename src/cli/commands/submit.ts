@@ -1,12 +1,6 @@
-import { readAgentConfigNames } from "../../core/agentConfigNames.ts";
-import {
-  type AgentTypeInfo,
-  AUTO_AGENT_TYPE,
-  agentTypeNames,
-  BUILTIN_AGENT_TYPES,
-  resolveAgentType,
-} from "../../core/agentTypes.ts";
-import { BUILTIN_BACKEND_NAMES, resolveBackendName } from "../../core/backendNames.ts";
+import { withSession } from "../../app/session.ts";
+import { resolveSubmitRequest, submitTasks } from "../../app/submitTasks.ts";
+import { AUTO_AGENT_TYPE, agentTypeNames } from "../../core/agentTypes.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import { PRIORITIES, parsePriority, priorityName } from "../../core/priority.ts";
@@ -20,7 +14,7 @@ import {
   stringOption,
 } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { printJson, println } from "../output.ts";
 
 /** `orchestrate submit <description>`: validates everything first, then adds the task in one transaction. */
@@ -118,8 +112,6 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
           "add --decompose to plan the description as a goal, or drop --planner",
         );
       }
-      const known = knownNames(config.baseDir);
-      const agentType = resolveAgentType(requiredOption(parsed, "agent"), known.types);
       const priority = parsePriority(requiredOption(parsed, "priority"));
       const context = parseContext(stringOption(parsed, "context"));
       const maxAttempts = parseWholeNumber(
@@ -130,22 +122,20 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
       );
       const timeout = stringOption(parsed, "timeout");
       const timeoutMs = timeout === undefined ? null : parseDuration(timeout, "--timeout", "s");
-      const dependsOn = listOption(parsed, "dependsOn");
-      const backendName = stringOption(parsed, "backend");
-      const backend =
-        backendName === undefined ? null : resolveBackendName(backendName, known.backends);
-      const task = await withQueue(config, { create: true }, async (queue) => {
-        if (!queue) throw new Error("queue not opened");
-        return queue.add({
-          description,
-          agentType,
-          priority,
-          context,
-          dependsOn,
-          maxAttempts,
-          timeoutMs,
-          backend,
-        });
+      const input = resolveSubmitRequest(config.baseDir, {
+        description,
+        agent: requiredOption(parsed, "agent"),
+        priority,
+        context,
+        dependsOn: listOption(parsed, "dependsOn"),
+        maxAttempts,
+        timeoutMs,
+        backend: stringOption(parsed, "backend") ?? null,
+      });
+      const task = await withSession(config, { create: true }, async (session) => {
+        const [stored] = await submitTasks(session, [input]);
+        if (!stored) throw new Error("the submitted task was not stored");
+        return stored;
       });
       if (flag(parsed, "json")) return printJson(env.output, task);
       if (flag(parsed, "quiet")) return println(env.output, task.id);
@@ -156,36 +146,6 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         `Submitted ${task.id} (${priorityName(task.priority)} priority, agent ${task.agentType ?? AUTO_AGENT_TYPE}${waits})`,
       );
     },
-  };
-}
-
-/**
- * The agent types and backends a task may name: the built-in ones plus those agents.json adds (only their
- * names: `run` validates the file itself).
- */
-function knownNames(baseDir: string): {
-  types: readonly AgentTypeInfo[];
-  backends: readonly string[];
-} {
-  const added = readAgentConfigNames(baseDir);
-  if (added.types.length === 0 && added.backends.length === 0) {
-    return { types: BUILTIN_AGENT_TYPES, backends: BUILTIN_BACKEND_NAMES };
-  }
-  const builtin = new Set(BUILTIN_AGENT_TYPES.map((t) => t.name));
-  const extra = added.types
-    .filter((name) => !builtin.has(name))
-    .map(
-      (name): AgentTypeInfo => ({
-        name,
-        title: name,
-        description: "",
-        keywords: [],
-        systemPrompt: "",
-      }),
-    );
-  return {
-    types: [...BUILTIN_AGENT_TYPES, ...extra],
-    backends: [...BUILTIN_BACKEND_NAMES, ...added.backends],
   };
 }
 

@@ -1,11 +1,14 @@
+import { makeDecomposer } from "../../app/planningModel.ts";
+import { withSession } from "../../app/session.ts";
+import { submitGoal } from "../../app/submitGoal.ts";
 import type { Config } from "../../core/config.ts";
 import { UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { DEFAULT_MAX_ATTEMPTS } from "../../core/taskQueue.ts";
-import { type CommandEnv, flag, listOption, stringOption } from "../commandEnv.ts";
+import { type CommandEnv, flag, listOption, requiredOption, stringOption } from "../commandEnv.ts";
 import type { ParsedCommand } from "../commandLine.ts";
 import { paint, printJson, println } from "../output.ts";
-import { planJson, withPlanner } from "./plan.ts";
+import { planJson } from "./plan.ts";
 
 /**
  * `submit <goal> --decompose`: the goal is decomposed (by the model `--planner` selects, else the
@@ -36,12 +39,11 @@ export async function submitDecomposed(
     );
   }
   const json = flag(parsed, "json");
-  await withPlanner(env, config, parsed, true, async (planner) => {
-    const { plan, warnings } = await planner.start(goal, { approve: true });
+  const decomposer = await makeDecomposer(config, requiredOption(parsed, "planner"), process.cwd());
+  await withSession(config, { create: true, clock: env.now }, async (session) => {
+    const { plan: executing, tasks, warnings } = await submitGoal(session, goal, decomposer);
     for (const w of warnings)
       env.output.err.write(`${paint("yellow", `warning: ${w}`, env.output.err)}\n`);
-    const { plan: executing } = await planner.execute(plan.id);
-    const tasks = await planner.queuedTasks(executing);
     if (json) return printJson(env.output, planJson(executing, tasks));
     if (flag(parsed, "quiet")) {
       for (const t of executing.tasks) if (t.taskId) println(env.output, t.taskId);

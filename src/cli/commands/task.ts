@@ -1,11 +1,13 @@
+import { withSession } from "../../app/session.ts";
+import { readTaskDetail, type TaskDetail } from "../../app/taskDetail.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { priorityName } from "../../core/priority.ts";
-import type { AgentRun, DependencyInfo, Task, TaskEvent } from "../../core/task.ts";
+import type { DependencyInfo } from "../../core/task.ts";
 import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
-import { configFrom, withQueue } from "../context.ts";
+import { configFrom } from "../context.ts";
 import { formatTime, paint, printJson, statusStyle } from "../output.ts";
 
 /** `orchestrate task <id>`: everything about one task. */
@@ -33,47 +35,19 @@ export function makeTaskCommand(env: CommandEnv): CommandSpec {
         );
       }
       const config = configFrom(globalsOf(parsed));
-      const detail: TaskDetail = await withQueue(config, { create: false }, async (queue) => {
-        if (!queue)
+      const detail = await withSession(config, { create: false }, async (session) => {
+        if (!session)
           throw new NotFoundError(
             `no task matches '${ref}'`,
             `there is no queue at ${config.dbPath} yet`,
           );
-        const task = await queue.get(ref);
-        const [dependencies, dependents, events, agentRuns, plan] = await Promise.all([
-          queue.store.dependenciesOf(task.id),
-          queue.store.dependentsOf(task.id),
-          queue.store.eventsFor(task.id, eventLimit),
-          queue.store.agentRunsFor(task.id),
-          task.planId ? queue.store.getPlan(task.planId) : null,
-        ]);
-        const planned = plan?.tasks.find((p) => p.taskId === task.id);
-        return {
-          ...task,
-          plan: plan
-            ? { id: plan.id, goal: plan.goal, status: plan.status, key: planned?.key ?? null }
-            : null,
-          dependencies,
-          dependents,
-          events,
-          agentRuns,
-        };
+        return readTaskDetail(session, ref, { events: eventLimit });
       });
       if (flag(parsed, "json")) return printJson(env.output, detail);
       env.output.out.write(render(detail, env));
     },
   };
 }
-
-/** A task with everything around it, as `task` shows it (and prints with --json). */
-type TaskDetail = Task & {
-  /** The plan the task belongs to, and its key in that plan. */
-  plan: { id: string; goal: string; status: string; key: string | null } | null;
-  dependencies: DependencyInfo[];
-  dependents: DependencyInfo[];
-  events: TaskEvent[];
-  agentRuns: AgentRun[];
-};
 
 function render(t: TaskDetail, env: CommandEnv): string {
   const out = env.output.out;

@@ -58,11 +58,10 @@ function ensureDirectory(dir: string): void {
       EEXIST: "a file stands where the directory should be",
       ENOSPC: "the disk is full",
     };
-    throw new ConfigError(
-      `cannot use base directory ${dir}: ${why[code] ?? code}`,
-      "set ORCHESTRATOR_BASE_DIR (or --base-dir) to a directory you can write to",
-      { cause: error },
-    );
+    throw new ConfigError(`cannot use base directory ${dir}: ${why[code] ?? code}`, undefined, {
+      cause: error,
+      reason: "store-location-unusable",
+    });
   }
 }
 
@@ -115,7 +114,8 @@ function checkNotNewer(version: number, path: string): void {
   if (version > LATEST_SCHEMA_VERSION) {
     throw new ConfigError(
       `the database ${path} has schema version ${version}, newer than this orchestrate understands (${LATEST_SCHEMA_VERSION})`,
-      "upgrade orchestrate (npm install um-agent-orchestration@latest), or point ORCHESTRATOR_BASE_DIR elsewhere",
+      undefined,
+      { reason: "store-schema-newer" },
     );
   }
 }
@@ -126,24 +126,23 @@ export function translateSqliteError(error: unknown, path: string): unknown {
   if (errcode === undefined || error instanceof ConfigError) return error;
   switch (errcode & 0xff) {
     case SQLITE_NOTADB:
-      return new ConfigError(
-        `${path} is not an SQLite database`,
-        "move the file away, or set ORCHESTRATOR_BASE_DIR to another directory",
-        { cause: error },
-      );
+      return new ConfigError(`${path} is not an SQLite database`, undefined, {
+        cause: error,
+        reason: "store-not-a-database",
+      });
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return new ConflictError(
         `the database ${path} is locked by another process and stayed locked past the busy timeout`,
-        "wait for the other orchestrate command to finish and try again, or raise ORCHESTRATOR_BUSY_TIMEOUT_MS",
-        { cause: error },
+        undefined,
+        { cause: error, reason: "store-busy" },
       );
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
       return new ConfigError(
         `cannot write the database ${path}: ${(error as { errstr?: string }).errstr ?? "read-only"}`,
-        "check the file's permissions, or set ORCHESTRATOR_BASE_DIR to a directory you can write to",
-        { cause: error },
+        undefined,
+        { cause: error, reason: "store-unwritable" },
       );
     default:
       return error;

@@ -1,6 +1,6 @@
-import { killProcessTree } from "../adapters/process/killTree.ts";
-import { findEnvValues } from "../adapters/process/processTable.ts";
-import type { KillTree } from "../core/agentSpawner.ts";
+import type { KillTree } from "../../core/agentSpawner.ts";
+import { killProcessTree } from "./killTree.ts";
+import { findEnvValues } from "./processTable.ts";
 
 /** Adapts the process adapter to the spawner's KillTree. */
 export const killTree: KillTree = async (target, graceMs) => {

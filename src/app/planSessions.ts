@@ -1,8 +1,7 @@
-import type { PlanTaskToQueue, Store } from "../ports/store.ts";
-import type { Decomposer } from "./decomposer.ts";
-import { ConflictError, isOrchestrateError, NotFoundError, UsageError } from "./errors.ts";
-import { looksLikeIdPrefix, newTaskId, randomHex, TASK_ID_LENGTH } from "./ids.ts";
-import type { Plan, PlanMessage, PlannedTask } from "./plan.ts";
+import type { Decomposer } from "../core/decomposer.ts";
+import { ConflictError, isOrchestrateError, NotFoundError, UsageError } from "../core/errors.ts";
+import { looksLikeIdPrefix, randomHex, TASK_ID_LENGTH } from "../core/ids.ts";
+import type { Plan, PlanMessage, PlannedTask, PlanStatus, PlanSummary } from "../core/plan.ts";
 import {
   addPlannedTask,
   executionOrder,
@@ -13,9 +12,10 @@ import {
   removePlannedTask,
   splitPlannedTask,
   type TaskDraft,
-} from "./planEdits.ts";
-import type { Task } from "./task.ts";
-import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH } from "./taskQueue.ts";
+} from "../core/planEdits.ts";
+import type { Task } from "../core/task.ts";
+import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH, type TaskQueue } from "../core/taskQueue.ts";
+import type { Store } from "../ports/store.ts";
 
 /** How a discussion turn went. */
 export type DiscussTurn =
@@ -25,19 +25,43 @@ export type DiscussTurn =
 
 /**
  * The Interactive Planner without its terminal: planning sessions kept in the store. Every operation
- * loads the plan, applies one pure change (planEdits) and saves the result in one transaction before
- * it returns, so a crash or Ctrl-C between two steps loses nothing. Only draft plans change; approval
- * checks the plan; execution queues its tasks once, however often it is asked.
+ * loads the plan, applies one pure change (core's planEdits) and saves the result in one transaction
+ * before it returns, so a crash or Ctrl-C between two steps loses nothing. Only draft plans change;
+ * approval checks the plan; execution queues its tasks (through the task queue, validated like any
+ * submission) once, however often it is asked. Reading plans needs no decomposer; planning does.
  */
-export class Planner {
-  readonly store: Store;
-  readonly decomposer: Decomposer;
+export class PlanSessions {
+  readonly #store: Store;
+  readonly #queue: TaskQueue;
+  readonly #decomposer: Decomposer | null;
   readonly #clock: () => number;
 
-  constructor(store: Store, decomposer: Decomposer, clock: () => number = Date.now) {
-    this.store = store;
-    this.decomposer = decomposer;
+  constructor(
+    store: Store,
+    queue: TaskQueue,
+    decomposer: Decomposer | null,
+    clock: () => number = Date.now,
+  ) {
+    this.#store = store;
+    this.#queue = queue;
+    this.#decomposer = decomposer;
     this.#clock = clock;
+  }
+
+  /** The decomposer planning uses (the model, else the heuristic). */
+  get decomposer(): Decomposer {
+    if (!this.#decomposer) throw new Error("these plan sessions were opened without a decomposer");
+    return this.#decomposer;
+  }
+
+  /** The newest plans first (only those in `statuses` when given), with their tasks' progress. */
+  list(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]> {
+    return this.#store.listPlans(limit, statuses);
+  }
+
+  /** The plan with exactly this id, or null. */
+  find(id: string): Promise<Plan | null> {
+    return this.#store.getPlan(id);
   }
 
   /** Decomposes `goal` and saves the result as a new draft (or, with `approve`, approved) plan. */
@@ -76,7 +100,7 @@ export class Planner {
       executedAt: null,
     };
     if (options.approve) this.#refuseProblems(plan.tasks);
-    await this.store.insertPlan(plan);
+    await this.#store.insertPlan(plan);
     return { plan, warnings: made.warnings };
   }
 
@@ -89,7 +113,7 @@ export class Planner {
         "plan ids are hex digits; list them with 'orchestrate plan-list'",
       );
     }
-    const ids = await this.store.findPlanIds(input, 6);
+    const ids = await this.#store.findPlanIds(input, 6);
     if (ids.length === 0) {
       throw new NotFoundError(
         `no plan matches '${idOrPrefix}'`,
@@ -102,7 +126,7 @@ export class Planner {
         "give more characters of the id",
       );
     }
-    const plan = await this.store.getPlan(ids.includes(input) ? input : (ids[0] as string));
+    const plan = await this.#store.getPlan(ids.includes(input) ? input : (ids[0] as string));
     if (!plan) throw new NotFoundError(`no plan matches '${idOrPrefix}'`);
     return plan;
   }
@@ -177,12 +201,10 @@ export class Planner {
       return { kind: "failed", reason: error instanceof Error ? error.message : String(error) };
     }
     if (answer === null) return { kind: "no-model" };
-    await this.store.appendPlanMessage(plan.id, asked);
-    await this.store.appendPlanMessage(plan.id, {
-      at: this.#clock(),
-      role: "assistant",
-      content: answer,
-    });
+    await this.#store.appendPlanMessages(plan.id, [
+      asked,
+      { at: this.#clock(), role: "assistant", content: answer },
+    ]);
     return { kind: "answer", text: answer };
   }
 
@@ -198,7 +220,7 @@ export class Planner {
   async approve(planId: string, reviewedVersion?: number): Promise<Plan> {
     const plan = await this.#draft(planId);
     this.#refuseProblems(plan.tasks);
-    const approved = await this.store.setPlanStatus(
+    const approved = await this.#store.setPlanStatus(
       plan.id,
       ["draft"],
       "approved",
@@ -219,30 +241,31 @@ export class Planner {
    */
   async execute(planId: string): Promise<{ plan: Plan; queued: boolean }> {
     const plan = await this.get(planId);
-    const ids = new Map(plan.tasks.map((t) => [t.key, newTaskId()]));
+    if (plan.status === "draft") {
+      throw new ConflictError(
+        `plan ${plan.id.slice(0, 8)} is a draft; approve it before executing it`,
+        `review and approve it with 'orchestrate plan-continue ${plan.id.slice(0, 8)}' (choose [p])`,
+      );
+    }
     const byKey = new Map(plan.tasks.map((t) => [t.key, t]));
-    const tasks: PlanTaskToQueue[] = executionOrder(plan.tasks).map((key) => {
+    const inputs = executionOrder(plan.tasks).map((key) => {
       const t = byKey.get(key) as PlannedTask;
       return {
         key,
-        id: ids.get(key) as string,
         description: t.description,
         agentType: t.agentType,
         priority: t.priority,
         context: { goal: plan.goal, phase: t.phase, planTask: key },
-        planId: plan.id,
         maxAttempts: DEFAULT_MAX_ATTEMPTS,
-        timeoutMs: null,
-        backend: null,
-        dependsOn: t.dependsOn.map((d) => ids.get(d) as string),
+        dependsOn: t.dependsOn,
       };
     });
-    return this.store.executePlan(plan.id, tasks, this.#clock());
+    return this.#queue.queuePlan(plan.id, inputs);
   }
 
   /** The plan's queued tasks (newest state), for progress views. */
   async queuedTasks(plan: Plan): Promise<Task[]> {
-    return this.store.listTasks({ planId: plan.id, limit: Math.max(plan.tasks.length, 1) * 2 });
+    return this.#queue.list({ planId: plan.id, limit: Math.max(plan.tasks.length, 1) * 2 });
   }
 
   async #draft(planId: string): Promise<Plan> {
@@ -258,7 +281,7 @@ export class Planner {
 
   async #save(plan: Plan, tasks: PlannedTask[]): Promise<Plan> {
     const now = this.#clock();
-    await this.store.savePlanTasks(plan.id, tasks, now, plan.version);
+    await this.#store.savePlanTasks(plan.id, tasks, now, plan.version);
     return { ...plan, tasks, updatedAt: now, version: plan.version + 1 };
   }
 

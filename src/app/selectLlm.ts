@@ -1,6 +1,6 @@
-import { UsageError } from "../../core/errors.ts";
-import type { Llm } from "../../ports/llm.ts";
-import { findExecutable } from "../backends/findExecutable.ts";
+import { findExecutable } from "../adapters/backends/findExecutable.ts";
+import { UsageError } from "../core/errors.ts";
+import type { Llm } from "../ports/llm.ts";
 
 /** Names `--planner` accepts. */
 export const PLANNER_NAMES = [
@@ -42,7 +42,7 @@ export async function selectLlm(
           "set it in the environment or in .env",
         );
       }
-      return (await import("./apiLlms.ts")).makeAnthropicLlm(env);
+      return (await import("../adapters/llm/apiLlms.ts")).makeAnthropicLlm(env);
     case "openai-api":
       if (!has("OPENAI_API_KEY") && !has("OPENAI_BASE_URL")) {
         throw new UsageError(
@@ -50,7 +50,7 @@ export async function selectLlm(
           "set it in the environment or in .env",
         );
       }
-      return (await import("./apiLlms.ts")).makeOpenAiLlm(env);
+      return (await import("../adapters/llm/apiLlms.ts")).makeOpenAiLlm(env);
     case "claude": {
       const path = claude();
       if (!path)
@@ -58,15 +58,18 @@ export async function selectLlm(
           "--planner claude: the claude CLI is not on PATH",
           "npm install -g @anthropic-ai/claude-code",
         );
-      return (await import("./claudeCliLlm.ts")).makeClaudeCliLlm(path, cwd, env);
+      return (await import("../adapters/llm/claudeCliLlm.ts")).makeClaudeCliLlm(path, cwd, env);
     }
     case "auto": {
-      if (has("ANTHROPIC_API_KEY")) return (await import("./apiLlms.ts")).makeAnthropicLlm(env);
+      if (has("ANTHROPIC_API_KEY"))
+        return (await import("../adapters/llm/apiLlms.ts")).makeAnthropicLlm(env);
       if (has("OPENAI_API_KEY") || has("OPENAI_BASE_URL")) {
-        return (await import("./apiLlms.ts")).makeOpenAiLlm(env);
+        return (await import("../adapters/llm/apiLlms.ts")).makeOpenAiLlm(env);
       }
       const path = claude();
-      return path ? (await import("./claudeCliLlm.ts")).makeClaudeCliLlm(path, cwd, env) : null;
+      return path
+        ? (await import("../adapters/llm/claudeCliLlm.ts")).makeClaudeCliLlm(path, cwd, env)
+        : null;
     }
   }
 }

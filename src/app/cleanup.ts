@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import type { Task } from "./task.ts";
-import type { TaskQueue } from "./taskQueue.ts";
+import type { Task } from "../core/task.ts";
+import type { Session } from "./session.ts";
 
 export interface CleanupResult {
   /** Tasks removed (or, in a dry run, that would be). */
@@ -18,19 +18,21 @@ export interface CleanupResult {
  * agent runs and the agents' output files. Files are only ever deleted inside `baseDir/agent_outputs`.
  */
 export async function cleanupFinishedTasks(
-  queue: TaskQueue,
-  options: { before: number; baseDir: string; dryRun: boolean },
+  session: Session,
+  options: { before: number; dryRun: boolean },
 ): Promise<CleanupResult> {
-  const { tasks, keptForDependents } = await queue.store.cleanupCandidates(options.before);
-  const outputsDir = resolve(options.baseDir, "agent_outputs");
+  const { queue } = session;
+  const baseDir = session.config.baseDir;
+  const { tasks, keptForDependents } = await queue.cleanupCandidates(options.before);
+  const outputsDir = resolve(baseDir, "agent_outputs");
   const runs = options.dryRun
-    ? (await Promise.all(tasks.map((t) => queue.store.agentRunsFor(t.id)))).flat()
-    : await queue.store.deleteTasks(tasks.map((t) => t.id));
+    ? (await Promise.all(tasks.map((t) => queue.agentRunsOf(t.id)))).flat()
+    : await queue.deleteFinished(tasks.map((t) => t.id));
   const runIds = new Set(runs.map((r) => r.id));
   const files = new Set<string>();
   for (const run of runs) {
-    if (run.outputPath && isInside(outputsDir, resolve(options.baseDir, run.outputPath))) {
-      files.add(resolve(options.baseDir, run.outputPath));
+    if (run.outputPath && isInside(outputsDir, resolve(baseDir, run.outputPath))) {
+      files.add(resolve(baseDir, run.outputPath));
     }
   }
   // The raw stream and any other file an agent left beside its output is named after the agent id.

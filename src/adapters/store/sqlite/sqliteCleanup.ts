@@ -1,0 +1,47 @@
+import type { AgentRun, Task } from "../../../core/task.ts";
+import { TERMINAL_STATUSES } from "../../../core/taskStatus.ts";
+import type { SqliteConnection } from "./sqliteConnection.ts";
+import { type DbAgentRun, type DbTask, sqlList, toAgentRun, toTask } from "./sqliteRows.ts";
+
+const TERMINAL_SQL = sqlList(TERMINAL_STATUSES);
+/** Tasks deleted per transaction: a long cleanup never holds the write lock for long. */
+export const CLEANUP_CHUNK = 500;
+
+/** Finding and deleting old finished tasks, never one an unfinished task still depends on. */
+export class SqliteCleanup {
+  readonly #conn: SqliteConnection;
+
+  constructor(conn: SqliteConnection) {
+    this.#conn = conn;
+  }
+
+  candidates(before: number): { tasks: Task[]; keptForDependents: number } {
+    const rows = this.#conn
+      .stmt(`SELECT t.*, EXISTS (
+            SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.task_id
+             WHERE d.depends_on = t.id AND x.status NOT IN (${TERMINAL_SQL})) AS needed
+          FROM tasks t WHERE t.status IN (${TERMINAL_SQL}) AND t.updated_at < ?
+          ORDER BY t.updated_at`)
+      .all(before) as unknown as (DbTask & { needed: number })[];
+    const tasks = rows.filter((r) => !r.needed).map(toTask);
+    return { tasks, keptForDependents: rows.length - tasks.length };
+  }
+
+  /** Deletes one chunk of tasks with their events and agent runs (inside the caller's transaction). */
+  deleteChunk(ids: readonly string[]): AgentRun[] {
+    const chunk = JSON.stringify(ids);
+    const runs = (
+      this.#conn
+        .stmt("SELECT * FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))")
+        .all(chunk) as unknown as DbAgentRun[]
+    ).map(toAgentRun);
+    this.#conn
+      .stmt("DELETE FROM events WHERE task_id IN (SELECT value FROM json_each(?))")
+      .run(chunk);
+    this.#conn
+      .stmt("DELETE FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))")
+      .run(chunk);
+    this.#conn.stmt("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(chunk);
+    return runs;
+  }
+}

@@ -1,0 +1,167 @@
+import { hostname } from "node:os";
+import { killTree } from "../adapters/process/agentKillTree.ts";
+import { isAlive } from "../adapters/process/processTable.ts";
+import { startWatchdog, sweepOrphans } from "../adapters/process/watchdog.ts";
+import { makeProjectDirectoryWorkspaces } from "../adapters/workspaces/projectDirectoryWorkspaces.ts";
+import type { AgentConfig } from "../core/agentConfig.ts";
+import { ContextManager } from "../core/contextManager.ts";
+import { newWorkerId } from "../core/ids.ts";
+import {
+  type ActiveAgent,
+  Runner,
+  type RunnerEvent,
+  type RunnerOptions,
+  type RunSummary,
+} from "../core/runner.ts";
+import type { TaskQueue } from "../core/taskQueue.ts";
+import { backendRegistry } from "./backendRegistry.ts";
+import { makeResolver } from "./backendResolver.ts";
+import type { Session } from "./session.ts";
+
+/** What a run is asked to do; everything a front end parses from its flags. */
+export interface RunRequest {
+  agentConfig: AgentConfig;
+  /** Run every task that names no backend with this one. */
+  backend?: string;
+  /** Keep waiting for new tasks when the queue is empty. */
+  follow: boolean;
+  /** Time limit per attempt for tasks without one. */
+  timeoutMs: number;
+  maxAgents: number;
+  /** The project directory agents work in. */
+  cwd: string;
+  /** The environment agents inherit (the user's, so their CLIs' own settings reach them). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Every run event, for the live view, log lines or a dashboard. */
+  onEvent?: (event: RunEvent) => void;
+  /** Overrides for tests and benchmarks (poll interval, output cap, grace period). */
+  tuning?: Partial<Pick<RunnerOptions, "pollIntervalMs" | "maxOutputBytes" | "graceMs">>;
+}
+
+/** Everything a run reports: the runner's events, and the run's own start and end. */
+export type RunEvent =
+  | RunnerEvent
+  | {
+      type: "run:started";
+      runId: string;
+      maxAgents: number;
+      /** Where the queue is. */
+      location: string;
+      /** What the agents' workspaces are. */
+      workspaces: string;
+    }
+  | { type: "run:finished"; summary: RunSummary; durationMs: number };
+
+/** A run in progress: what a front end shows and the two ways a person stops it. */
+export interface RunHandle {
+  readonly runId: string;
+  /** The agents running now. */
+  agents(): ActiveAgent[];
+  readonly summary: RunSummary;
+  /** False once `stopClaiming` was called. */
+  readonly claiming: boolean;
+  /** Stop taking new tasks; running agents finish (the first Ctrl-C). */
+  stopClaiming(): void;
+  /** End every running agent's process tree; their tasks are retried later (the second Ctrl-C). */
+  killAll(): Promise<void>;
+  /** Resolves when nothing is running or runnable any more (never with `follow`, unless stopped). */
+  readonly done: Promise<RunSummary>;
+}
+
+/** TERM, then this long, then KILL, for agents the run ends. */
+const GRACE_MS = 3_000;
+const MAX_OUTPUT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Starts a run of the queue: refuses up front when waiting tasks need an agent CLI that is missing,
+ * ends the agents earlier runs on this host left behind, starts the run's watchdog (which ends its
+ * agents if this process dies), and lets the runner claim and supervise until the queue is done.
+ */
+export async function startRun(session: Session, request: RunRequest): Promise<RunHandle> {
+  const { queue, config } = session;
+  const resolver = makeResolver(
+    backendRegistry(request.agentConfig),
+    request.backend,
+    request.env,
+    request.agentConfig,
+    { preferApi: config.useApiMode },
+  );
+  await resolver.check?.(queue);
+  const host = hostname();
+  const workerId = newWorkerId(host, process.pid);
+  const runId = workerId;
+  const graceMs = request.tuning?.graceMs ?? GRACE_MS;
+  // Agents of earlier runs that died with their watchdog (a second line of defence).
+  await sweepOrphans((id: string) => {
+    const [runHost, pid] = id.split(":");
+    return id === runId || runHost !== host || isAlive(Number(pid));
+  });
+  await closeOrphanedAgentRuns(queue, host);
+  const watchdog = startWatchdog(runId, graceMs);
+  const workspaces = makeProjectDirectoryWorkspaces(request.cwd);
+  const onEvent = request.onEvent;
+  const runner = new Runner({
+    queue,
+    context: new ContextManager(config.baseDir),
+    workspaces,
+    agentTypes: request.agentConfig.types,
+    resolveBackend: resolver,
+    maxAgents: request.maxAgents,
+    workerId,
+    runId,
+    host,
+    env: request.env,
+    killTree,
+    follow: request.follow,
+    defaultTimeoutMs: request.timeoutMs,
+    graceMs,
+    maxOutputBytes: request.tuning?.maxOutputBytes ?? MAX_OUTPUT_BYTES,
+    pollIntervalMs: request.tuning?.pollIntervalMs ?? 500,
+    ...(onEvent ? { onEvent } : {}),
+  });
+  const started = Date.now();
+  onEvent?.({
+    type: "run:started",
+    runId,
+    maxAgents: request.maxAgents,
+    location: session.location,
+    workspaces: workspaces.kind,
+  });
+  const done = runner.run().then(
+    (summary) => {
+      watchdog.stop();
+      onEvent?.({ type: "run:finished", summary, durationMs: Date.now() - started });
+      return summary;
+    },
+    (error: unknown) => {
+      watchdog.stop();
+      throw error;
+    },
+  );
+  return {
+    runId,
+    agents: () => [...runner.active.values()],
+    get summary() {
+      return runner.summary;
+    },
+    get claiming() {
+      return runner.claiming;
+    },
+    stopClaiming: () => runner.stopClaiming(),
+    killAll: () => runner.killAll(),
+    done,
+  };
+}
+
+/**
+ * Agent runs of this host whose `run` process is gone never got an end time (the run was killed); they
+ * would show as running forever. Their processes were ended by the watchdog or the sweep above; their
+ * tasks come back when their leases expire.
+ */
+async function closeOrphanedAgentRuns(queue: TaskQueue, host: string): Promise<void> {
+  const orphaned = (await queue.runningAgents()).filter((run) => {
+    const [runHost, pid] = (run.runId ?? "").split(":");
+    return runHost === host && pid !== undefined && !isAlive(Number(pid));
+  });
+  if (orphaned.length > 0) await queue.closeAgentRuns(orphaned, "orphaned");
+}

@@ -1,0 +1,82 @@
+import type { Config } from "../core/config.ts";
+import type { Decomposer } from "../core/decomposer.ts";
+import { TaskQueue } from "../core/taskQueue.ts";
+import type { Store } from "../ports/store.ts";
+import { openStore } from "./openStore.ts";
+import { PlanSessions } from "./planSessions.ts";
+
+/**
+ * One command's (or one server's) view of the queue: the configuration, the task queue and the plans,
+ * over one open store. Front ends get everything through a session and the use cases that take it;
+ * none of them opens a store itself.
+ */
+export class Session {
+  readonly config: Config;
+  readonly queue: TaskQueue;
+  readonly #store: Store;
+  readonly #clock: () => number;
+
+  constructor(config: Config, store: Store, options: { leaseMs?: number; clock?: () => number }) {
+    this.config = config;
+    this.#store = store;
+    this.#clock = options.clock ?? Date.now;
+    this.queue = new TaskQueue({
+      store,
+      clock: this.#clock,
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    });
+  }
+
+  /** Where the queue lives, for messages. */
+  get location(): string {
+    return this.#store.location;
+  }
+
+  /**
+   * Planning sessions over this store. Reading, approving and executing plans needs no decomposer;
+   * planning, editing, splitting and discussing use `decomposer`.
+   */
+  plans(decomposer: Decomposer | null = null): PlanSessions {
+    return new PlanSessions(this.#store, this.queue, decomposer, this.#clock);
+  }
+
+  close(): Promise<void> {
+    return this.#store.close();
+  }
+}
+
+export interface SessionOptions {
+  /** Create the database when it does not exist (commands that write); else `fn` gets null. */
+  create: boolean;
+  leaseMs?: number;
+  clock?: () => number;
+}
+
+/**
+ * Opens a session for `fn` and closes it afterwards, however `fn` ends. Without `create`, `fn` gets
+ * null when there is no queue yet.
+ */
+export function withSession<T>(
+  config: Config,
+  options: SessionOptions & { create: true },
+  fn: (session: Session) => Promise<T>,
+): Promise<T>;
+export function withSession<T>(
+  config: Config,
+  options: SessionOptions,
+  fn: (session: Session | null) => Promise<T>,
+): Promise<T>;
+export async function withSession<T>(
+  config: Config,
+  options: SessionOptions,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const store = openStore(config, { create: options.create });
+  if (!store) return (fn as (session: Session | null) => Promise<T>)(null);
+  const session = new Session(config, store, options);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
