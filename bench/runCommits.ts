@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSqliteStore } from "../src/adapters/store/sqlite/sqliteStore.ts";
-import { startRun } from "../src/app/runQueue.ts";
 import { Session } from "../src/app/session.ts";
+import { startRun } from "../src/app/startRun.ts";
 import { loadAgentConfig } from "../src/core/agentConfig.ts";
 import { loadConfig } from "../src/core/config.ts";
 import type { WorkerProgress } from "../src/ports/store.ts";

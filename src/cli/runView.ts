@@ -1,4 +1,4 @@
-import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/runQueue.ts";
+import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/startRun.ts";
 import type { Session } from "../app/session.ts";
 import { formatDuration } from "../core/duration.ts";
 import { oneLine, type RunSummary } from "../core/runner.ts";
