@@ -14,6 +14,9 @@ if (parts[0] < REQUIRED[0] || (parts[0] === REQUIRED[0] && parts[1] < REQUIRED[1
   );
   process.exit(5);
 }
+// Cache V8's compiled code between runs (Node >= 22.1, so always here): commands are short, and
+// compiling the program anew on every start measured 1-3 ms of a 48 ms `status`.
+process.getBuiltinModule("node:module").enableCompileCache();
 process.stdout.on("error", (error) => {
   if (error && error.code === "EPIPE") process.exit(0);
 });

@@ -1,7 +1,7 @@
 import type { Decomposer } from "../core/decomposer.ts";
 import { ConflictError, isOrchestrateError, NotFoundError, UsageError } from "../core/errors.ts";
 import { looksLikeIdPrefix, randomHex, TASK_ID_LENGTH } from "../core/ids.ts";
-import type { Plan, PlanMessage, PlannedTask, PlanStatus, PlanSummary } from "../core/plan.ts";
+import type { Plan, PlanMessage, PlannedTask } from "../core/plan.ts";
 import {
   addPlannedTask,
   executionOrder,
@@ -28,7 +28,8 @@ export type DiscussTurn =
  * loads the plan, applies one pure change (core's planEdits) and saves the result in one transaction
  * before it returns, so a crash or Ctrl-C between two steps loses nothing. Only draft plans change;
  * approval checks the plan; execution queues its tasks (through the task queue, validated like any
- * submission) once, however often it is asked. Reading plans needs no decomposer; planning does.
+ * submission) once, however often it is asked. Finding, approving and executing plans needs no
+ * decomposer; planning does.
  */
 export class PlanSessions {
   readonly #store: Store;
@@ -52,16 +53,6 @@ export class PlanSessions {
   get decomposer(): Decomposer {
     if (!this.#decomposer) throw new Error("these plan sessions were opened without a decomposer");
     return this.#decomposer;
-  }
-
-  /** The newest plans first (only those in `statuses` when given), with their tasks' progress. */
-  list(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]> {
-    return this.#store.listPlans(limit, statuses);
-  }
-
-  /** The plan with exactly this id, or null. */
-  find(id: string): Promise<Plan | null> {
-    return this.#store.getPlan(id);
   }
 
   /** Decomposes `goal` and saves the result as a new draft (or, with `approve`, approved) plan. */

@@ -27,7 +27,7 @@ export async function readQueueStatus(
     queue.blocked(options.blocked),
     queue.list({ limit: options.recent, newestFirst: true }),
     queue.runningAgents(),
-    session.plans().list(5, ["executing", "failed"]),
+    session.listPlans(5, ["executing", "failed"]),
   ]);
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   return { counts, total, blocked, recent, agents, plans };

@@ -1,9 +1,10 @@
 import type { Config } from "../core/config.ts";
 import type { Decomposer } from "../core/decomposer.ts";
+import type { Plan, PlanStatus, PlanSummary } from "../core/plan.ts";
 import { TaskQueue } from "../core/taskQueue.ts";
 import type { Store } from "../ports/store.ts";
 import { openStore } from "./openStore.ts";
-import { PlanSessions } from "./planSessions.ts";
+import type { PlanSessions } from "./planSessions.ts";
 
 /**
  * One command's (or one server's) view of the queue: the configuration, the task queue and the plans,
@@ -32,11 +33,23 @@ export class Session {
     return this.#store.location;
   }
 
+  /** The newest plans first (only those in `statuses` when given), with their tasks' progress. */
+  listPlans(limit: number, statuses?: readonly PlanStatus[]): Promise<PlanSummary[]> {
+    return this.#store.listPlans(limit, statuses);
+  }
+
+  /** The plan with exactly this id, or null. */
+  findPlan(id: string): Promise<Plan | null> {
+    return this.#store.getPlan(id);
+  }
+
   /**
-   * Planning sessions over this store. Reading, approving and executing plans needs no decomposer;
-   * planning, editing, splitting and discussing use `decomposer`.
+   * Planning sessions over this store (their code is loaded only by the commands that plan). Finding,
+   * approving and executing plans needs no decomposer; planning, editing, splitting and discussing use
+   * `decomposer`.
    */
-  plans(decomposer: Decomposer | null = null): PlanSessions {
+  async planSessions(decomposer: Decomposer | null = null): Promise<PlanSessions> {
+    const { PlanSessions } = await import("./planSessions.ts");
     return new PlanSessions(this.#store, this.queue, decomposer, this.#clock);
   }
 

@@ -22,7 +22,7 @@ export async function submitGoal(
   goal: string,
   decomposer: Decomposer,
 ): Promise<SubmittedGoal> {
-  const plans = session.plans(decomposer);
+  const plans = await session.planSessions(decomposer);
   const { plan, warnings } = await plans.start(goal, { approve: true });
   const { plan: executing } = await plans.execute(plan.id);
   return { plan: executing, tasks: await plans.queuedTasks(executing), warnings };

@@ -25,7 +25,7 @@ export async function readTaskDetail(
     queue.dependentsOf(task.id),
     queue.eventsOf(task.id, options.events),
     queue.agentRunsOf(task.id),
-    task.planId ? session.plans().find(task.planId) : null,
+    task.planId ? session.findPlan(task.planId) : null,
   ]);
   const planned = plan?.tasks.find((p) => p.taskId === task.id);
   return {

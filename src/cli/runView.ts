@@ -1,5 +1,5 @@
-import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/startRun.ts";
 import type { Session } from "../app/session.ts";
+import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/startRun.ts";
 import { formatDuration } from "../core/duration.ts";
 import { oneLine, type RunSummary } from "../core/runner.ts";
 import type { CommandEnv } from "./commandEnv.ts";

@@ -112,7 +112,7 @@ export function makePlanListCommand(env: CommandEnv): CommandSpec {
       }
       const config = configFrom(globalsOf(parsed));
       const plans = await withSession(config, { create: false }, async (session) =>
-        session ? session.plans().list(limit) : [],
+        session ? session.listPlans(limit) : [],
       );
       if (flag(parsed, "json")) return printJson(env.output, plans);
       if (plans.length === 0) {
@@ -212,7 +212,7 @@ export function makeExecutePlanCommand(env: CommandEnv): CommandSpec {
             `no plan matches '${String(parsed.args["id"])}'`,
             `there is no queue at ${config.dbPath} yet`,
           );
-        const planner = session.plans();
+        const planner = await session.planSessions();
         const { plan, queued } = await planner.execute(String(parsed.args["id"]));
         const tasks = await planner.queuedTasks(plan);
         if (flag(parsed, "json"))
@@ -277,13 +277,13 @@ export async function withPlanner(
 ): Promise<void> {
   const { makeDecomposer } = await import("../../app/planningModel.ts");
   const decomposer = await makeDecomposer(config, requiredOption(parsed, "planner"), process.cwd());
-  await withSession(config, { create, clock: env.now }, (session) => {
+  await withSession(config, { create, clock: env.now }, async (session) => {
     if (!session) {
       throw new NotFoundError(
         `no plan matches '${String(parsed.args["id"])}'`,
         `there is no queue at ${config.dbPath} yet; start a plan with 'orchestrate plan <goal>'`,
       );
     }
-    return fn(session.plans(decomposer));
+    return fn(await session.planSessions(decomposer));
   });
 }
