@@ -30,6 +30,8 @@ describe("bad inputs", { concurrency: true }, () => {
     return result;
   }
 
+  /** Stands for the id of the queue's one task, which exists only once `before` has run. */
+  const EXISTING = "<existing task id>";
   const usage: [string, string[], RegExp][] = [
     ["an empty description", ["submit", ""], /the task description is empty/],
     ["a blank description", ["submit", "  ", "\t"], /the task description is empty/],
@@ -46,15 +48,20 @@ describe("bad inputs", { concurrency: true }, () => {
     ["an option without its value", ["submit", "x", "--agent"], /--agent/],
     ["an unknown option", ["submit", "x", "--bogus"], /unknown option '--bogus'/],
     ["an unknown short option", ["status", "-z"], /unknown option '-z'/],
-    ["too many arguments", ["task", existing, "extra"], /too many arguments/],
+    ["too many arguments", ["task", EXISTING, "extra"], /too many arguments/],
     ["status --limit abc", ["status", "--limit", "abc"], /invalid --limit/],
-    ["task --events abc", ["task", existing, "--events", "abc"], /invalid --events 'abc'/],
+    ["task --events abc", ["task", EXISTING, "--events", "abc"], /invalid --events 'abc'/],
     ["cleanup --older-than forever", ["cleanup", "--older-than", "forever"], /--older-than/],
     ["no command", ["--base-dir", "somewhere"], /no command given/],
   ];
   for (const [what, args, message] of usage) {
     it(`${what} is a usage error (2)`, async () => {
-      await rejects(args, 2, message);
+      assert.ok(existing, "the task was submitted");
+      await rejects(
+        args.map((arg) => (arg === EXISTING ? existing : arg)),
+        2,
+        message,
+      );
     });
   }
 
