@@ -64,7 +64,7 @@ export async function measureRunCommits(
         // recordProgress with nothing to renew or save opens no transaction.
         const progress = args[0] as WorkerProgress;
         const idle =
-          key === "recordProgress" && !progress.renew?.taskIds.length && !progress.agents?.length;
+          key === "recordProgress" && !progress.renew?.leases.length && !progress.agents?.length;
         if (!idle) byMethod[String(key)] = (byMethod[String(key)] ?? 0) + 1;
         return method(...args);
       };

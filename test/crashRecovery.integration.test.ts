@@ -1,7 +1,8 @@
 /**
- * A run killed with SIGKILL at the worst moments of recording an agent's end. The agent's end and its
- * task's completion are one transaction, so either both are durable or neither is: a completed task is
- * never run again, and a task whose end was lost runs again exactly once.
+ * A run killed with SIGKILL on either side of recording an agent's end, and what the next run makes of
+ * it: a task whose completion was recorded is never run again; a task whose agent's end was lost runs
+ * again exactly once. (That the end and the completion commit together, never one without the other,
+ * is pinned by the Store contract's "all or nothing" test.)
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -86,16 +86,20 @@ describe("orchestrate kill and the run", () => {
 
   it("a task id prefix never matches an agent through the agent- of its id", async () => {
     const project = makeProject();
-    const id = (
-      await orchestrate(project, ["submit", "-q", "Stuck\nFAKE_MODE: slow"])
-    ).stdout.trim();
+    const submit = async () =>
+      (await orchestrate(project, ["submit", "-q", "Stuck\nFAKE_MODE: slow"])).stdout.trim();
+    // 'a' is both a hex digit (a task id prefix) and the first letter of every agent id: the task
+    // must not start with it, or 'kill a' would rightly mean the task.
+    let id = await submit();
+    while (id.startsWith("a")) {
+      await orchestrate(project, ["cancel", id]);
+      id = await submit();
+    }
     const run = orchestrate(project, ["run", "--backend", "claude"]);
     try {
       const [agent] = await waitForAgents(project, 1);
-      // 'a' is both a hex digit (a task id prefix) and the first letter of every agent id.
-      const other = "abcdef0123456789".split("").find((c) => !id.startsWith(c)) ?? "a";
-      const missed = await orchestrate(project, ["kill", other]);
-      assert.equal(missed.code, 3, `kill ${other} must not find the agent of task ${id}`);
+      const missed = await orchestrate(project, ["kill", "a"]);
+      assert.equal(missed.code, 3, `kill a must not find the agent of task ${id}`);
       assert.ok(agent && alive(agent.pid ?? 0), "the agent still runs");
       const byAgentId = await orchestrate(project, ["kill", agent?.id.slice(0, 10) ?? ""]);
       assert.equal(byAgentId.code, 0, byAgentId.stderr);

@@ -55,8 +55,8 @@ interface Harness {
  */
 function harness(
   options: { wrap?: (store: Store, other: TaskQueue) => Store; backend?: AgentBackend } & Partial<
-    Pick<RunnerOptions, "maxAgents" | "pollIntervalMs">
-  > = {},
+    Pick<RunnerOptions, "maxAgents" | "pollIntervalMs" | "graceMs">
+  > & { leaseMs?: number } = {},
 ): Harness {
   const dir = mkdtempSync(join(tmpdir(), "orchestrate-runner-"));
   dirs.push(dir);
@@ -66,7 +66,7 @@ function harness(
   stores.push(raw, otherStore);
   const other = new TaskQueue({ store: otherStore });
   const store = options.wrap ? options.wrap(raw, other) : raw;
-  const queue = new TaskQueue({ store, leaseMs: 30_000, reapIntervalMs: 0 });
+  const queue = new TaskQueue({ store, leaseMs: options.leaseMs ?? 30_000, reapIntervalMs: 0 });
   const events: RunnerEvent[] = [];
   const backend = options.backend ?? quick;
   const runner = new Runner({
@@ -83,7 +83,7 @@ function harness(
     killTree,
     follow: false,
     defaultTimeoutMs: 30_000,
-    graceMs: 500,
+    graceMs: options.graceMs ?? 500,
     maxOutputBytes: 1_000_000,
     pollIntervalMs: options.pollIntervalMs ?? 50,
     onEvent: (event) => events.push(event),
@@ -235,14 +235,67 @@ describe("the runner's bookkeeping tick", () => {
           },
         }),
     });
+    // The reaper runs as usual: the worker's own leases lapse between slow renewals, and it must
+    // neither reap them itself nor start the task a second time.
     const leased = new Runner({
       ...h.runner.options,
-      queue: new TaskQueue({ store: h.store, leaseMs: 600, reapIntervalMs: 60_000 }),
+      queue: new TaskQueue({ store: h.store, leaseMs: 600, reapIntervalMs: 100 }),
     });
-    await h.queue.add({ description: "Sleeps a while", maxAttempts: 1 });
+    const task = await h.queue.add({ description: "Sleeps a while", maxAttempts: 2 });
     const summary = await leased.run();
-    assert.equal(summary.completed, 1);
-    assert.ok(calls >= 1, "the tick ran while the agent slept");
+    assert.deepEqual([summary.completed, summary.retried], [1, 0]);
+    assert.ok(calls >= 2, "the tick ran while the agent slept");
     assert.equal(most, 1, "one tick at a time");
+    const kinds = (await h.queue.eventsOf(task.id, 100)).map((e) => e.kind);
+    assert.equal(kinds.filter((k) => k === "agent:started").length, 1, kinds.join(" "));
+    assert.equal(kinds.filter((k) => k === "task:lease_expired").length, 0, kinds.join(" "));
+  });
+
+  it("keeps renewing the other agents' leases while it ends one that ignores SIGTERM", async () => {
+    const stubborn = makeCustomBackend({
+      name: "stubborn",
+      binary: process.execPath,
+      args: ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"],
+      outputFormat: "text",
+    });
+    const patient = makeCustomBackend({
+      name: "patient",
+      binary: process.execPath,
+      args: ["-e", "setTimeout(() => console.log('done'), 2500)"],
+      outputFormat: "text",
+    });
+    const either: AgentBackend = {
+      ...patient,
+      command: (request) =>
+        (request.prompt.includes("STUBBORN") ? stubborn : patient).command(request),
+    };
+    // A 900 ms lease, and ending the stubborn agent takes its 2 s grace period.
+    const h = harness({ backend: either, leaseMs: 900, graceMs: 2_000 });
+    const [innocent, cancelled] = await h.queue.addMany([
+      { description: "Patient work", maxAttempts: 2 },
+      { description: "Stubborn work STUBBORN", maxAttempts: 1 },
+    ]);
+    const running = h.runner.run();
+    // Another worker reaps expired leases all along, and a person cancels the stubborn task.
+    let reaping = true;
+    const reaper = (async () => {
+      while (reaping) {
+        await h.other.reapExpired();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const deadline = Date.now() + 10_000;
+    while (!h.events.some((e) => e.type === "agent:started" && e.agent.task.id === cancelled?.id)) {
+      if (Date.now() > deadline) throw new Error("the stubborn agent did not start");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await h.other.cancel(cancelled?.id ?? "");
+    const summary = await running;
+    reaping = false;
+    await reaper;
+    assert.deepEqual([summary.completed, summary.cancelled], [1, 1]);
+    const kinds = (await h.queue.eventsOf(innocent?.id ?? "", 100)).map((e) => e.kind);
+    assert.equal(kinds.filter((k) => k === "agent:started").length, 1, kinds.join(" "));
+    assert.ok(!kinds.includes("task:lease_expired"), kinds.join(" "));
   });
 });

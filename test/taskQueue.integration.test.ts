@@ -329,7 +329,7 @@ describe("TaskQueue on a real SQLite file", () => {
     assert.deepEqual([used.outcome, used.task?.status], ["failed", "failed"], "attempts used up");
   });
 
-  it("finishAgent reports `elsewhere` when another process changed the task first", async () => {
+  it("finishAgent reports what another process did when it changed the task first", async () => {
     const task = await t.queue.add({ description: "a" });
     const started = await claimAndStart("agent-1");
     await t.queue.cancel(task.id);
@@ -341,7 +341,7 @@ describe("TaskQueue on a real SQLite file", () => {
     );
     assert.deepEqual(
       [result.outcome, result.task?.status, result.task?.output, result.next],
-      ["elsewhere", "cancelled", null, null],
+      ["cancelled", "cancelled", null, null],
     );
     assert.equal((await t.queue.agentRunsOf(task.id))[0]?.endedAt, t.now(), "the run is closed");
   });
@@ -362,8 +362,33 @@ describe("TaskQueue on a real SQLite file", () => {
       failure("terminated", true),
       { claimNext: false },
     );
-    assert.deepEqual([own.outcome, own.task?.status], ["elsewhere", "failed"]);
-    assert.equal((await t.queue.agentRunsOf(task.id))[0]?.endReason, "killed", "closed once");
+    assert.deepEqual([own.outcome, own.task?.status], ["killed", "failed"]);
+    const [kept] = await t.queue.agentRunsOf(task.id);
+    assert.deepEqual(
+      [kept?.endReason, kept?.exitCode],
+      ["killed", 143],
+      "closed once, by the kill; the agent's own exit code fills in",
+    );
+  });
+
+  it("a worker never reaps its own lapsed leases; another worker does, and the late end is `lost`", async () => {
+    const task = await t.queue.add({ description: "slow", maxAttempts: 3 });
+    const started = await claimAndStart("agent-1");
+    t.advance(10_001);
+    await t.queue.reapIfDue(W1);
+    assert.equal((await t.queue.get(task.id)).status, "in_progress", "not by its own worker");
+    assert.equal(await t.queue.next(W1), null, "nor by its own next claim");
+    assert.equal((await t.queue.get(task.id)).status, "in_progress");
+    const otherWorker = new TaskQueue({ store: t.another(), clock: t.now, reapIntervalMs: 0 });
+    await otherWorker.reapIfDue(W2);
+    assert.equal((await t.queue.get(task.id)).status, "pending", "another worker gives it back");
+    const late = await t.queue.finishAgent(
+      started,
+      { agentRunId: "agent-1", workerId: W1, end: { exitCode: 0 } },
+      { kind: "completed", output: "too late", details: {} },
+      { claimNext: false },
+    );
+    assert.deepEqual([late.outcome, late.task?.status], ["lost", "pending"]);
   });
 
   it("closeAgentRuns closes the rows of agents whose run died", async () => {

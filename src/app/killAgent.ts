@@ -1,13 +1,10 @@
 import { hostname } from "node:os";
 import { killTree } from "../adapters/process/agentKillTree.ts";
-import { AGENT_ID_ENV } from "../core/agentMarkers.ts";
+import { AGENT_ID_ENV, AGENT_ID_PREFIX } from "../core/agentMarkers.ts";
 import { ConflictError, NotFoundError } from "../core/errors.ts";
 import type { AgentRun } from "../core/task.ts";
 import type { TaskQueue } from "../core/taskQueue.ts";
 import type { Session } from "./session.ts";
-
-/** Agent ids look like `agent-3f2a9c1e`; only a reference that starts so is taken for one. */
-const AGENT_PREFIX = "agent-";
 
 /** Why a killed agent's task failed, as `task` and the run that owned it show it. */
 export const KILLED_BY_USER = "killed by user (orchestrate kill)";
@@ -48,7 +45,8 @@ export async function killAgent(
 
 async function findRunningAgent(queue: TaskQueue, ref: string): Promise<AgentRun> {
   const running = await queue.runningAgents();
-  if (ref.toLowerCase().startsWith(AGENT_PREFIX)) {
+  // Only a reference that starts like an agent id is taken for one; anything else is a task id.
+  if (ref.toLowerCase().startsWith(AGENT_ID_PREFIX)) {
     const wanted = ref.toLowerCase();
     const matches = running.filter((r) => r.id.startsWith(wanted));
     if (matches.length === 1 && matches[0]) return matches[0];

@@ -28,8 +28,8 @@ export type DiscussTurn =
  * loads the plan, applies one pure change (core's planEdits) and saves the result in one transaction
  * before it returns, so a crash or Ctrl-C between two steps loses nothing. Only draft plans change;
  * approval checks the plan; execution queues its tasks (through the task queue, validated like any
- * submission) once, however often it is asked. Finding, approving and executing plans needs no
- * decomposer; planning does.
+ * submission) once, however often it is asked. Finding and executing plans needs no decomposer;
+ * planning and approving do.
  */
 export class PlanSessions {
   readonly #store: Store;
@@ -51,7 +51,9 @@ export class PlanSessions {
 
   /** The decomposer planning uses (the model, else the heuristic). */
   get decomposer(): Decomposer {
-    if (!this.#decomposer) throw new Error("these plan sessions were opened without a decomposer");
+    if (!this.#decomposer) {
+      throw new Error("plan sessions opened without a decomposer cannot plan or approve (a bug)");
+    }
     return this.#decomposer;
   }
 

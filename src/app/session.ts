@@ -44,9 +44,9 @@ export class Session {
   }
 
   /**
-   * Planning sessions over this store (their code is loaded only by the commands that plan). Finding,
-   * approving and executing plans needs no decomposer; planning, editing, splitting and discussing use
-   * `decomposer`.
+   * Planning sessions over this store (their code is loaded only by the commands that plan). Finding
+   * and executing plans needs no decomposer; planning, editing, splitting, discussing and approving
+   * (which checks the plan's agent types) use `decomposer`.
    */
   async planSessions(decomposer: Decomposer | null = null): Promise<PlanSessions> {
     const { PlanSessions } = await import("./planSessions.ts");

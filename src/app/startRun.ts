@@ -92,10 +92,7 @@ export async function startRun(session: Session, request: RunRequest): Promise<R
   const runId = workerId;
   const graceMs = request.tuning?.graceMs ?? GRACE_MS;
   // Agents of earlier runs that died with their watchdog (a second line of defence).
-  await sweepOrphans((id: string) => {
-    const [runHost, pid] = id.split(":");
-    return id === runId || runHost !== host || isAlive(Number(pid));
-  });
+  await sweepOrphans((id: string) => id === runId || !diedOnThisHost(id, host));
   await closeOrphanedAgentRuns(queue, host);
   const watchdog = startWatchdog(runId, graceMs);
   const workspaces = makeProjectDirectoryWorkspaces(request.cwd);
@@ -159,9 +156,14 @@ export async function startRun(session: Session, request: RunRequest): Promise<R
  * tasks come back when their leases expire.
  */
 async function closeOrphanedAgentRuns(queue: TaskQueue, host: string): Promise<void> {
-  const orphaned = (await queue.runningAgents()).filter((run) => {
-    const [runHost, pid] = (run.runId ?? "").split(":");
-    return runHost === host && pid !== undefined && !isAlive(Number(pid));
-  });
+  const orphaned = (await queue.runningAgents()).filter((run) =>
+    diedOnThisHost(run.runId ?? "", host),
+  );
   if (orphaned.length > 0) await queue.closeAgentRuns(orphaned, "orphaned");
+}
+
+/** Whether run `runId` (`host:pid:random`) belonged to this host and its process is gone. */
+function diedOnThisHost(runId: string, host: string): boolean {
+  const [runHost, pid] = runId.split(":");
+  return runHost === host && pid !== undefined && !isAlive(Number(pid));
 }

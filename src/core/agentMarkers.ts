@@ -10,3 +10,6 @@ export const RUN_ID_ENV = "ORCHESTRATE_RUN_ID";
 
 /** Names one agent, so a single agent's processes can be ended without touching the rest of the run. */
 export const AGENT_ID_ENV = "ORCHESTRATE_AGENT_ID";
+
+/** Every agent id starts so (`agent-3f2a9c1e`): what tells an agent id from a task id prefix. */
+export const AGENT_ID_PREFIX = "agent-";

@@ -2,10 +2,12 @@ import type { AgentEvent } from "../ports/agentBackend.ts";
 import type { AgentProgress } from "../ports/store.ts";
 import type { Workspace, Workspaces } from "../ports/workspace.ts";
 import { type AgentAssignment, assignAgent, type BackendResolver } from "./agentAssignment.ts";
+import { AGENT_ID_PREFIX } from "./agentMarkers.ts";
 import { type AgentOutcome, type KillTree, type RunningAgent, spawnAgent } from "./agentSpawner.ts";
 import type { AgentTypeInfo } from "./agentTypes.ts";
 import { verdictOf } from "./agentVerdict.ts";
 import type { ContextManager } from "./contextManager.ts";
+import { ConflictError } from "./errors.ts";
 import { randomHex } from "./ids.ts";
 import { buildTaskPrompt, type PriorWork } from "./promptBuilder.ts";
 import type { AgentRun, Task } from "./task.ts";
@@ -121,6 +123,8 @@ export class Runner {
     interrupted: false,
   };
   #claiming = true;
+  /** Set by `killAll`: an agent that finishes starting after it is ended at once. */
+  #killing = false;
   /** Tasks claimed whose agent is not running yet (being prepared). Each holds a slot. */
   #launching = 0;
   #wake: (() => void) | null = null;
@@ -145,6 +149,7 @@ export class Runner {
   /** Ends every running agent's process tree (the second Ctrl-C); their tasks go back for a retry. */
   async killAll(): Promise<void> {
     this.stopClaiming();
+    this.#killing = true;
     await Promise.all([...this.active.values()].map((a) => a.process.kill("killed")));
   }
 
@@ -220,7 +225,7 @@ export class Runner {
       this.#launching--;
       return this.#notStarted(task, `cannot run: ${messageOf(error)}`, false);
     }
-    const agentId = `agent-${randomHex(8)}`;
+    const agentId = `${AGENT_ID_PREFIX}${randomHex(8)}`;
     let agent: ActiveAgent;
     try {
       agent = await this.#spawn(task, agentId, assignment);
@@ -233,37 +238,47 @@ export class Runner {
       started = await this.options.queue.startAgent(task, this.#agentRun(agent));
     } catch (error) {
       // Not recorded: the agent must not work untracked. Its lease expires and the task runs again.
+      await this.#discard(agent);
       this.#launching--;
-      await agent.process.kill("killed");
-      await agent.process.done;
-      await this.#release(agent, false, "killed");
       this.#warn(`could not record the start of ${shortTask(task)}: ${messageOf(error)}`);
       return;
     }
-    this.#launching--;
     if (!started) {
       // Cancelled or taken over between the claim and now: this agent must not work on it.
-      await agent.process.kill("killed");
-      await agent.process.done;
-      await this.#release(agent, false, "killed");
-      this.options.onEvent?.({
+      await this.#discard(agent);
+      this.#launching--;
+      this.summary.cancelled++;
+      this.#emit({
         type: "task:not-started",
         task,
         result: "cancelled",
         error: "taken away (cancelled or killed) before its agent started",
       });
-      this.summary.cancelled++;
       return;
     }
     agent.task = started;
     this.active.set(agentId, agent);
-    this.#scheduleContextFiles();
-    this.options.onEvent?.({ type: "agent:started", agent });
+    this.#launching--;
     const finishing = agent.process.done
       .then((outcome) => this.#finish(agent, outcome))
       .catch((error: unknown) => this.#warn(`${agent.agentId}: ${messageOf(error)}`));
     this.#finishing.add(finishing);
     void finishing.finally(() => this.#finishing.delete(finishing));
+    this.#scheduleContextFiles();
+    this.#emit({ type: "agent:started", agent });
+    // The second Ctrl-C came while this agent was being started: it ends with the others.
+    if (this.#killing) void agent.process.kill("killed");
+  }
+
+  /** Ends an agent that was spawned but must not work (its start could not be recorded). */
+  async #discard(agent: ActiveAgent): Promise<void> {
+    try {
+      await agent.process.kill("killed");
+      await agent.process.done;
+    } catch (error) {
+      this.#warn(`could not end ${agent.agentId}: ${messageOf(error)}`);
+    }
+    await this.#release(agent, false, "killed");
   }
 
   /** Prepares the workspace and the prompt, and spawns the agent process. */
@@ -366,14 +381,19 @@ export class Runner {
         retryable,
       });
       result = after.status === "pending" ? "retry" : "failed";
-    } catch {
+    } catch (failure) {
+      if (!(failure instanceof ConflictError)) {
+        // Not recorded (the store is busy or gone): the lease expires and the task runs again.
+        this.#warn(`could not record that ${shortTask(task)} did not start: ${messageOf(failure)}`);
+        return;
+      }
       // Taken away meanwhile (cancelled from another terminal): nothing of ours to record.
       result = "cancelled";
     }
     if (result === "failed") this.summary.failed++;
     else if (result === "retry") this.summary.retried++;
     else this.summary.cancelled++;
-    this.options.onEvent?.({ type: "task:not-started", task, result, error });
+    this.#emit({ type: "task:not-started", task, result, error });
   }
 
   #onAgentEvent(agentId: string, event: AgentEvent): void {
@@ -383,7 +403,7 @@ export class Runner {
     if (!summary) return;
     agent.lastActivity = summary;
     agent.lastActivityAt = Date.now();
-    this.options.onEvent?.({ type: "agent:activity", agent });
+    this.#emit({ type: "agent:activity", agent });
   }
 
   /**
@@ -394,7 +414,8 @@ export class Runner {
     const verdict = verdictOf(outcome);
     await this.#release(agent, outcome.success, outcome.reason);
     const now = Date.now();
-    const claimNext = this.#claiming && this.busy - 1 < this.options.maxAgents;
+    // This agent's slot is free now; while the run takes tasks, the same transaction fills it.
+    const claimNext = this.#claiming;
     let finished: AgentFinished | null = null;
     try {
       finished = await this.options.queue.finishAgent(
@@ -425,11 +446,11 @@ export class Runner {
     this.active.delete(agent.agentId);
     const result = this.#count(finished);
     if (result === "completed") this.#completedChanged = true;
-    this.options.onEvent?.({
+    this.#emit({
       type: "agent:finished",
       agent,
       result,
-      reason: outcome.reason,
+      reason: result === "killed" ? "killed" : (agent.stoppedBecause ?? outcome.reason),
       error: result === "completed" ? null : (finished?.task?.error ?? verdictError(verdict)),
       durationMs: now - agent.startedAt,
       task: finished?.task ?? null,
@@ -452,22 +473,16 @@ export class Runner {
         this.summary.retried++;
         return "retry";
       case "failed":
+      case "killed":
         this.summary.failed++;
-        return "failed";
-      case "elsewhere":
-        break;
-    }
-    // Another process ended the task first: a kill fails it, a cancel cancels it, a lease taken over
-    // after expiry sends it back to the queue.
-    switch (finished.task?.status) {
-      case "failed":
-        this.summary.failed++;
-        return "killed";
+        return finished.outcome;
       case "cancelled":
         this.summary.cancelled++;
         return "cancelled";
-      default:
-        this.summary.retried++;
+      case "lost":
+        // Its lease expired meanwhile: given back for another attempt, or failed for good.
+        if (finished.task?.status === "failed") this.summary.failed++;
+        else if (finished.task?.status !== "completed") this.summary.retried++;
         return "taken-over";
     }
   }
@@ -501,42 +516,48 @@ export class Runner {
   /**
    * Renews the leases of running agents when due and writes the latest activity of agents that did
    * something since it was last written, so that `orchestrate agents` in another terminal is at most a
-   * couple of seconds behind: one transaction, and none when nothing is due. Agents whose task was taken
-   * away (cancelled, killed from another terminal) are stopped.
+   * couple of seconds behind: one transaction, and none when nothing is due. Then it gives back other
+   * workers' expired leases when that is due. Agents whose task was taken away (cancelled, killed from
+   * another terminal) are stopped, without waiting for them: the next tick must not be late.
    */
   async #tick(): Promise<void> {
     const now = Date.now();
     const agents = [...this.active.values()];
     const renewDue = now - this.#lastRenewAt >= this.#leaseEvery();
-    const progress: AgentProgress[] = [];
-    for (const agent of agents) {
-      if (agent.lastActivityAt <= agent.activitySavedAt) continue;
-      agent.activitySavedAt = agent.lastActivityAt;
-      progress.push({
+    const changed = agents.filter((agent) => agent.lastActivityAt > agent.activitySavedAt);
+    if (renewDue || changed.length > 0) {
+      const progress: AgentProgress[] = changed.map((agent) => ({
         agentRunId: agent.agentId,
         lastActivity: agent.lastActivity,
         lastActivityAt: agent.lastActivityAt,
-      });
+      }));
+      const savedUpTo = new Map(changed.map((agent) => [agent, agent.lastActivityAt]));
+      const lost = await this.options.queue.recordProgress(
+        this.options.workerId,
+        renewDue ? agents.map((a) => ({ taskId: a.task.id, agentRunId: a.agentId })) : [],
+        progress,
+      );
+      // Only what was written counts as saved: a failed tick is retried in full by the next.
+      if (renewDue) this.#lastRenewAt = now;
+      for (const [agent, at] of savedUpTo) agent.activitySavedAt = at;
+      for (const taskId of lost) {
+        const agent = agents.find((a) => a.task.id === taskId);
+        if (agent && !agent.stoppedBecause && this.active.has(agent.agentId))
+          void this.#stop(agent);
+      }
     }
-    if (!renewDue && progress.length === 0) return;
-    if (renewDue) this.#lastRenewAt = now;
-    const lost = await this.options.queue.recordProgress(
-      this.options.workerId,
-      renewDue ? agents.map((a) => a.task.id) : [],
-      progress,
-    );
-    for (const taskId of lost) {
-      const agent = agents.find((a) => a.task.id === taskId);
-      if (!agent || agent.stoppedBecause || !this.active.has(agent.agentId)) continue;
-      const current = await this.options.queue.find(taskId).catch(() => null);
-      agent.stoppedBecause =
-        current?.status === "cancelled"
-          ? "cancelled"
-          : current?.status === "failed"
-            ? "killed"
-            : "lease lost";
-      await agent.process.kill("killed");
-    }
+    await this.options.queue.reapIfDue(this.options.workerId);
+  }
+
+  /** Stops an agent whose task was taken away, saying why in its run's end. */
+  async #stop(agent: ActiveAgent): Promise<void> {
+    agent.stoppedBecause = "lease lost";
+    const current = await this.options.queue.find(agent.task.id).catch(() => null);
+    if (current?.status === "cancelled") agent.stoppedBecause = "cancelled";
+    else if (current?.status === "failed") agent.stoppedBecause = "killed";
+    await agent.process.kill("killed").catch((error: unknown) => {
+      this.#warn(`could not stop ${agent.agentId}: ${messageOf(error)}`);
+    });
   }
 
   async #dependencyOutputs(task: Task): Promise<PriorWork[]> {
@@ -632,7 +653,16 @@ export class Runner {
   }
 
   #warn(message: string): void {
-    this.options.onEvent?.({ type: "warning", message });
+    this.#emit({ type: "warning", message });
+  }
+
+  /** Tells the listener; a listener that throws (a view's bug) must not break the run. */
+  #emit(event: RunnerEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // Nothing sensible to report it to: the listener is how the run reports.
+    }
   }
 }
 

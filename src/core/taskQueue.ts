@@ -2,6 +2,7 @@ import type {
   AgentProgress,
   BlockedTask,
   ClaimRequest,
+  HeldLease,
   PlanTaskToQueue,
   Store,
   TaskFilter,
@@ -69,10 +70,10 @@ export type AgentVerdict =
 export interface AgentFinished {
   /**
    * `completed`, `retry` (back to pending after a backoff), `failed` (no attempts left, or not
-   * retryable), or `elsewhere`: another process changed the task first (cancelled, killed, taken over
-   * after its lease expired), and `task` is how it left it.
+   * retryable); or another process decided first, and `task` is how it left it: `cancelled`, `killed`
+   * (`orchestrate kill`), or `lost` (its lease expired and it was given back or failed meanwhile).
    */
-  outcome: "completed" | "retry" | "failed" | "elsewhere";
+  outcome: "completed" | "retry" | "failed" | "cancelled" | "killed" | "lost";
   task: Task | null;
   /** The next task claimed in the same transaction, when asked for. */
   next: Task | null;
@@ -231,8 +232,19 @@ export class TaskQueue {
    */
   async next(workerId: string): Promise<Task | null> {
     const now = this.#clock();
-    await this.#maybeReap(now);
+    await this.reapIfDue(workerId);
     return this.#store.claimTask(this.#claimRequest(workerId, now));
+  }
+
+  /**
+   * Gives back other workers' expired leases, at most every `reapIntervalMs`. A worker never reaps its
+   * own: its agents still run, and its next renewal extends the lease even after it lapsed.
+   */
+  async reapIfDue(workerId: string): Promise<void> {
+    const now = this.#clock();
+    if (now - this.#lastReapAt < this.#reapIntervalMs) return;
+    this.#lastReapAt = now;
+    await this.reapExpired({ exceptWorker: workerId });
   }
 
   /**
@@ -263,8 +275,9 @@ export class TaskQueue {
 
   /**
    * An agent ended: its run row is closed, its task completed, retried or failed as `verdict` says, and
-   * (with `claimNext`) the worker's next task claimed, all in one transaction, so a crash can never
-   * leave a finished agent's task to be run again. `task` is the task as the worker holds it (its
+   * (with `claimNext`) the worker's next task claimed, all in one transaction: a crash leaves either
+   * all of it recorded or none (and then the task runs again once its lease expires). The change
+   * applies only while the task is still this agent's. `task` is the task as the worker holds it (its
    * attempts decide whether a failure is retried).
    */
   async finishAgent(
@@ -274,7 +287,6 @@ export class TaskQueue {
     options: { claimNext: boolean },
   ): Promise<AgentFinished> {
     const now = this.#clock();
-    if (options.claimNext) await this.#maybeReap(now);
     let outcome: AgentFinished["outcome"];
     let change: Change;
     let to: TaskStatus;
@@ -300,18 +312,20 @@ export class TaskQueue {
         from: to === "completed" ? statusesLeadingTo("completed") : LEASED_STATUSES,
         to,
         now,
+        agentId: agent.agentRunId,
         ...change,
       },
       ...(options.claimNext ? { claim: this.#claimRequest(agent.workerId, now) } : {}),
     });
     if (result.task) return { outcome, task: result.task, next: result.next };
-    return { outcome: "elsewhere", task: result.current, next: result.next };
+    return { outcome: decidedElsewhere(result.current), task: result.current, next: result.next };
   }
 
   /**
    * Ends an agent from outside its run (`orchestrate kill`): its task fails without a retry, with
-   * `reason`, and its run row is closed as killed, in one transaction. The run that owns the agent then
-   * finds the task already ended and reports it so, once.
+   * `reason`, and its run row is closed as killed, in one transaction; a task that has moved on to
+   * another agent meanwhile is left alone. The run that owns the agent then finds the task already
+   * ended and reports it so, once.
    */
   async killAgent(run: AgentRun, reason: string): Promise<Task | null> {
     const now = this.#clock();
@@ -323,6 +337,7 @@ export class TaskQueue {
         from: LEASED_STATUSES,
         to: "failed",
         now,
+        agentId: run.id,
         patch: { error: reason, completedAt: now, leaseExpiresAt: null },
         event: { kind: "task:failed", data: { error: reason, agentId: run.id, killed: true } },
       },
@@ -340,19 +355,19 @@ export class TaskQueue {
 
   /**
    * A worker's periodic bookkeeping in one transaction: renews the leases of `renew` (the tasks its
-   * agents work on) and saves what its agents did lately. Returns the tasks it no longer holds
-   * (cancelled, killed or taken over): their agents must stop.
+   * agents work on, each still assigned to its agent) and saves what its agents did lately. Returns the
+   * tasks it no longer holds (cancelled, killed or taken over): their agents must stop.
    */
   async recordProgress(
     workerId: string,
-    renew: readonly string[],
+    renew: readonly HeldLease[],
     agents: readonly AgentProgress[] = [],
   ): Promise<string[]> {
     const now = this.#clock();
     const { lost } = await this.#store.recordProgress({
       workerId,
       now,
-      renew: { taskIds: renew, leaseExpiresAt: now + this.leaseMs },
+      renew: { leases: renew, leaseExpiresAt: now + this.leaseMs },
       agents,
     });
     return lost;
@@ -360,7 +375,7 @@ export class TaskQueue {
 
   /** Renews the lease of a task `workerId` still holds; false when it was lost (expired, cancelled). */
   async heartbeat(taskId: string, workerId: string): Promise<boolean> {
-    return (await this.recordProgress(workerId, [taskId])).length === 0;
+    return (await this.recordProgress(workerId, [{ taskId }])).length === 0;
   }
 
   /** Marks a task completed with its output (the spec's complete_task). */
@@ -468,13 +483,16 @@ export class TaskQueue {
    * Gives back every task whose lease ran out (its worker died or hung): to `pending` with a backoff when
    * attempts remain, else to `failed`. Guarded so a lease renewed meanwhile is left alone.
    */
-  async reapExpired(): Promise<{ requeued: number; failed: number }> {
+  async reapExpired(
+    options: { exceptWorker?: string } = {},
+  ): Promise<{ requeued: number; failed: number }> {
     const now = this.#clock();
     let requeued = 0;
     let failed = 0;
     for (const task of await this.#store.expiredLeases(now, 500)) {
+      if (task.workerId !== null && task.workerId === options.exceptWorker) continue;
       const retry = task.attempts < task.maxAttempts;
-      const error = `lease expired: worker ${task.workerId ?? "?"} stopped renewing it (attempt ${task.attempts} of ${task.maxAttempts})`;
+      const error = `${LEASE_EXPIRED}: worker ${task.workerId ?? "?"} stopped renewing it (attempt ${task.attempts} of ${task.maxAttempts})`;
       const updated = await this.#store.transitionTask({
         taskId: task.id,
         from: LEASED_STATUSES,
@@ -594,13 +612,6 @@ export class TaskQueue {
     return { workerId, now, leaseMs: this.leaseMs };
   }
 
-  /** Gives back expired leases at most every `reapIntervalMs`. */
-  async #maybeReap(now: number): Promise<void> {
-    if (now - this.#lastReapAt < this.#reapIntervalMs) return;
-    this.#lastReapAt = now;
-    await this.reapExpired();
-  }
-
   #delay(attempt: number): number {
     return retryDelayMs(Math.max(1, attempt), this.#backoff, this.#random);
   }
@@ -641,6 +652,16 @@ export class TaskQueue {
       hintFor(current.status, to),
     );
   }
+}
+
+/** How the reaper's error begins: tells a lost lease from a kill among failed tasks. */
+const LEASE_EXPIRED = "lease expired";
+
+/** What another process did to a task whose agent's end came too late to decide it. */
+function decidedElsewhere(current: Task | null): "cancelled" | "killed" | "lost" {
+  if (current?.status === "cancelled") return "cancelled";
+  if (current?.status === "failed" && !current.error?.startsWith(LEASE_EXPIRED)) return "killed";
+  return "lost";
 }
 
 function hintFor(current: TaskStatus, to: TaskStatus): string | undefined {

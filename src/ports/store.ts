@@ -62,10 +62,12 @@ export interface Store {
   startAgent(start: AgentStart): Promise<Task | null>;
 
   /**
-   * An agent ended: its run row is closed (once: an already closed row is left alone and logs no second
-   * `agent:ended`), the task's transition is applied if given, and, if asked, the next task is claimed,
-   * all in one transaction. When the transition's guard did not match, `task` is null and `current` is
-   * the task as another process left it (cancelled, killed, taken over).
+   * An agent ended: its run row is closed, the task's transition is applied if given, and, if asked,
+   * the next task is claimed, all in one transaction. A row another process closed already (a `kill`
+   * from another terminal) keeps its end and reason and logs no second `agent:ended`; what the agent
+   * itself reported (exit code, usage, session, last activity) fills the fields that row left empty.
+   * When the transition's guard did not match, `task` is null and `current` is the task as another
+   * process left it (cancelled, killed, taken over).
    */
   finishAgent(finish: AgentFinish): Promise<AgentFinishResult>;
 
@@ -103,7 +105,10 @@ export interface Store {
   eventsFor(taskId: string, limit: number): Promise<TaskEvent[]>;
   /**
    * Events with an id above `afterId`, oldest first, at most `limit`: the log read as a stream. Ids only
-   * grow, so a reader that keeps the last id it saw resumes exactly where it stopped.
+   * grow, are never used twice (not even after cleanup deleted the newest events), and become visible
+   * in id order, so a reader that keeps the last id it saw resumes exactly where it stopped. (An adapter
+   * whose ids can commit out of order, like a PostgreSQL sequence, must serialise event writes or hold
+   * back ids not yet safe to read.)
    */
   readEvents(afterId: number, limit: number): Promise<TaskEvent[]>;
 
@@ -122,8 +127,8 @@ export interface Store {
   cleanupCandidates(before: number): Promise<{ tasks: Task[]; keptForDependents: number }>;
   /**
    * Deletes tasks with their dependency edges, events and agent runs; returns the agent runs removed.
-   * Give it only what `cleanupCandidates` returned: a deleted task that an unfinished task depends on
-   * would leave that task waiting for ever.
+   * Only tasks that are still finished and that no unfinished task depends on are deleted (checked in
+   * the deleting transaction): a task retried since `cleanupCandidates` listed it stays.
    */
   deleteTasks(ids: readonly string[]): Promise<AgentRun[]>;
 
@@ -236,6 +241,11 @@ export interface TaskTransition {
   now: number;
   /** When set, the task must also still be held by this worker. */
   workerId?: string;
+  /**
+   * When set, the task must also still be assigned to this agent (`assignedTo`): a worker that lost a
+   * task and claimed it again for a new agent must not let the old agent's end decide it.
+   */
+  agentId?: string;
   /** When set, the task's lease must have expired before this time (guards the reaper against renewals). */
   leaseExpiredBefore?: number;
   patch?: TaskPatch;
@@ -267,15 +277,20 @@ export interface AgentFinishResult {
 export interface WorkerProgress {
   workerId: string;
   now: number;
-  /** Leases to renew: tasks the worker believes it holds, and the new expiry. */
-  renew?: { taskIds: readonly string[]; leaseExpiresAt: number };
-  /** Agent runs whose pid or latest activity changed since the last save. */
+  /** Leases to renew: tasks the worker believes it holds (each for this agent, when given), and the new expiry. */
+  renew?: { leases: readonly HeldLease[]; leaseExpiresAt: number };
+  /** Agent runs whose latest activity changed since the last save. */
   agents?: readonly AgentProgress[];
+}
+
+/** A lease a worker renews: the task, and the agent it runs it with (once started). */
+export interface HeldLease {
+  taskId: string;
+  agentRunId?: string;
 }
 
 export interface AgentProgress {
   agentRunId: string;
-  pid?: number | null;
   lastActivity?: string | null;
   lastActivityAt?: number | null;
 }

@@ -13,7 +13,7 @@ import { openSqliteStore } from "../../src/adapters/store/sqlite/sqliteStore.ts"
 import { ConfigError, ConflictError } from "../../src/core/errors.ts";
 import { holdWriteLock, readSqliteFile, writeSqliteFile } from "../helpers/sqliteFile.ts";
 import { makeTempStore, type TempStore } from "../helpers/tempStore.ts";
-import { newTask, T0, taskId } from "./storeFixtures.ts";
+import { cancellationOf, newTask, T0, taskId } from "./storeFixtures.ts";
 
 /** Asserts that opening the store at `path` fails with a ConfigError for `reason`. */
 function assertOpenRefused(path: string, reason: string): void {
@@ -101,11 +101,18 @@ describe("the SQLite store's file", () => {
     );
     const edges = () => readSqliteFile(t.dbPath, "SELECT * FROM task_dependencies").length;
     assert.equal(edges(), 1);
-    await t.store.deleteTasks([taskId(1)]);
+    // Only a finished task is deleted: the dependent is cancelled, then removed with its edge.
+    assert.ok(await t.store.transitionTask(cancellationOf(taskId(2), T0 + 1)));
+    await t.store.deleteTasks([taskId(2)]);
     assert.equal(
       edges(),
       0,
       "ON DELETE CASCADE ran: foreign keys are on in the store's connection",
+    );
+    assert.equal(
+      readSqliteFile(t.dbPath, "SELECT * FROM tasks").length,
+      1,
+      "the dependency itself stays",
     );
   });
 

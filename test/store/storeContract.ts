@@ -534,6 +534,8 @@ function exactlyOnceContract(test: ContractTest): void {
       T0,
     );
     const claimed: Task[] = [];
+    // With an adapter whose calls run synchronously (node:sqlite) these calls take turns; with an
+    // asynchronous one (a database server) they are in flight together.
     for (let round = 0; round < n; round++) {
       const now = T0 + 1 + round;
       const results = await Promise.all([
@@ -606,7 +608,9 @@ function leaseContract(test: ContractTest): void {
       workerId: W1,
       now: T0 + 20_000,
       renew: {
-        taskIds: [held, started, others, cancelled, completed, reaped, taskId(99)],
+        leases: [held, started, others, cancelled, completed, reaped, taskId(99)].map((id) => ({
+          taskId: id,
+        })),
         leaseExpiresAt: renewTo,
       },
     });
@@ -632,7 +636,7 @@ function leaseContract(test: ContractTest): void {
     await store.recordProgress({
       workerId: W1,
       now: T0 + 1_500,
-      renew: { taskIds: [id], leaseExpiresAt: T0 + 2_500 },
+      renew: { leases: [{ taskId: id }], leaseExpiresAt: T0 + 2_500 },
     });
     const eventsBefore = await allEvents(store);
     assert.equal(await store.transitionTask(leaseExpiryOf(id, T0 + 1_500, true)), null);
@@ -884,7 +888,8 @@ function agentContract(test: ContractTest): void {
     const [closed] = await store.agentRunsFor(id);
     assert.deepEqual(
       [closed?.endedAt, closed?.endReason, closed?.exitCode],
-      [T0 + 5, "killed", null],
+      [T0 + 5, "killed", 0],
+      "the kill's end and reason stay; what the agent reported fills what the kill left empty",
     );
     assert.equal(countOf(await allEvents(store), "agent:ended"), 1);
     assert.equal(countOf(await allEvents(store), "task:completed"), 0);
@@ -938,6 +943,71 @@ function agentContract(test: ContractTest): void {
     ]);
     assert.equal(countOf(await allEvents(store), "agent:ended"), 1);
   });
+
+  test("a transition or renewal naming an agent applies only while the task is that agent's", async (store) => {
+    const id = taskId(1);
+    const { run } = await startedAgent(store, id, "agent-1", T0 + 1);
+    // The worker lost the task and claimed it again for a second agent.
+    await apply(store, leaseExpiryOf(id, T0 + LEASE_MS + 2, true));
+    const again = await claimExpecting(store, id, T0 + LEASE_MS + 3);
+    must(await store.startAgent(agentStartOf(again, "agent-2", T0 + LEASE_MS + 3)));
+    const renewed = await store.recordProgress({
+      workerId: W1,
+      now: T0 + LEASE_MS + 4,
+      renew: {
+        leases: [
+          { taskId: id, agentRunId: run.id },
+          { taskId: id, agentRunId: "agent-2" },
+        ],
+        leaseExpiresAt: T0 + 99_000,
+      },
+    });
+    assert.deepEqual(renewed.lost, [id], "the first agent's lease is lost, the second's renewed");
+    const oldEnd = await store.finishAgent({
+      agentRunId: run.id,
+      end: { endedAt: T0 + LEASE_MS + 5, exitCode: 0 },
+      transition: { ...completionOf(id, T0 + LEASE_MS + 5, W1), agentId: run.id },
+    });
+    assert.equal(oldEnd.task, null, "the first agent's end does not complete the second's task");
+    assert.deepEqual(
+      [oldEnd.current?.status, oldEnd.current?.assignedTo],
+      ["in_progress", "agent-2"],
+    );
+    const ownEnd = await store.finishAgent({
+      agentRunId: "agent-2",
+      end: { endedAt: T0 + LEASE_MS + 6, exitCode: 0 },
+      transition: { ...completionOf(id, T0 + LEASE_MS + 6, W1), agentId: "agent-2" },
+    });
+    assert.equal(ownEnd.task?.status, "completed");
+  });
+
+  test("startAgent and finishAgent are all or nothing", async (store) => {
+    const [a, b] = taskIds(2);
+    const { run } = await startedAgent(store, a, "agent-1", T0 + 1);
+    await store.insertTasks([newTask(b)], T0 + 2);
+    const claimed = await claimExpecting(store, b, T0 + 2);
+    const eventsBefore = await allEvents(store);
+    // The run row cannot be inserted (its id is taken): the task's start is undone with it.
+    const clash = { ...agentStartOf(claimed, "agent-1", T0 + 3) };
+    await assert.rejects(store.startAgent(clash));
+    assert.deepEqual(await store.getTask(b), claimed, "the task is still only claimed");
+    assert.deepEqual(await store.agentRunsFor(b), []);
+    // The transition cannot be applied (a state the store refuses): the run stays open.
+    await assert.rejects(
+      store.finishAgent({
+        agentRunId: run.id,
+        end: { endedAt: T0 + 4, exitCode: 0 },
+        transition: { ...completionOf(a, T0 + 4, W1), to: "no-such-state" as TaskStatus },
+      }),
+    );
+    assert.deepEqual(
+      (await store.agentRunsFor(a)).map((r) => r.endedAt),
+      [null],
+      "the run is still open",
+    );
+    assert.equal((await mustGet(store, a)).status, "in_progress");
+    assert.deepEqual(await allEvents(store), eventsBefore, "nothing of either was logged");
+  });
 }
 
 // ---- agent runs ---------------------------------------------------------------------------------
@@ -981,7 +1051,7 @@ function agentRunContract(test: ContractTest): void {
     assert.deepEqual(await store.agentRunsFor(b), []);
   });
 
-  test("recordProgress saves the pid and latest activity of open runs only", async (store) => {
+  test("recordProgress saves the latest activity of open runs only", async (store) => {
     const open = await startedAgent(store, taskId(1), "agent-1", T0 + 1);
     const closed = await startedAgent(store, taskId(2), "agent-2", T0 + 2);
     await store.finishAgent({ agentRunId: closed.run.id, end: { endedAt: T0 + 3, exitCode: 0 } });
@@ -990,12 +1060,12 @@ function agentRunContract(test: ContractTest): void {
       workerId: W1,
       now: T0 + 5,
       agents: [
-        { agentRunId: "agent-1", pid: 4242, lastActivity: "editing a.ts", lastActivityAt: T0 + 5 },
-        { agentRunId: "agent-2", pid: 1, lastActivity: "too late", lastActivityAt: T0 + 5 },
+        { agentRunId: "agent-1", lastActivity: "editing a.ts", lastActivityAt: T0 + 5 },
+        { agentRunId: "agent-2", lastActivity: "too late", lastActivityAt: T0 + 5 },
       ],
     });
     assert.deepEqual(lost, []);
-    const saved = { ...open.run, pid: 4242, lastActivity: "editing a.ts", lastActivityAt: T0 + 5 };
+    const saved = { ...open.run, lastActivity: "editing a.ts", lastActivityAt: T0 + 5 };
     assert.deepEqual(await store.agentRunsFor(taskId(1)), [saved]);
     assert.deepEqual(await store.agentRunsFor(taskId(2)), closedRow, "a closed run is left alone");
 
@@ -1222,6 +1292,24 @@ function eventContract(test: ContractTest): void {
     const claim = must((await store.eventsFor(a, 100))[1]);
     assert.equal(claim.workerId, W1);
   });
+
+  test("event ids are never used twice, not even after the newest events were deleted", async (store) => {
+    const [a, b] = taskIds(2);
+    await store.insertTasks([newTask(a)], T0);
+    await claimAndComplete(store, a, T0 + 1);
+    const seen = await allEvents(store);
+    const cursor = must(seen.at(-1)).id;
+    // Cleanup deletes the newest events (those of task a).
+    assert.equal((await store.deleteTasks([a])).length, 0);
+    await store.insertTasks([newTask(b)], T0 + 2);
+    const after = await store.readEvents(cursor, 100);
+    assert.deepEqual(
+      after.map((e) => [e.kind, e.taskId]),
+      [["task:submitted", b]],
+      "a reader at the old cursor sees the new event",
+    );
+    assert.ok(must(after[0]).id > cursor);
+  });
 }
 
 // ---- cleanup ------------------------------------------------------------------------------------
@@ -1281,7 +1369,7 @@ function cleanupContract(test: ContractTest): void {
       end: { endedAt: T0 + 4, exitCode: 1 },
       transition: failureOf(b, T0 + 4, { workerId: W1 }),
     });
-    await store.insertTasks([newTask(c), newTask(d, { dependsOn: [a] })], T0 + 5);
+    await store.insertTasks([newTask(c), newTask(d, { dependsOn: [c] })], T0 + 5);
     const expectedRuns = [...(await store.agentRunsFor(a)), ...(await store.agentRunsFor(b))];
     const keptC = await mustGet(store, c);
     const keptD = await mustGet(store, d);
@@ -1298,11 +1386,37 @@ function cleanupContract(test: ContractTest): void {
     assert.deepEqual(await store.getTask(c), keptC);
     assert.deepEqual(await store.getTask(d), keptD);
     assert.deepEqual(await store.eventsFor(c, 100), eventsOfC);
-    assert.deepEqual(await store.dependenciesOf(d), [], "the edge went with the task");
     assert.deepEqual(await store.countByStatus(), { ...zeroCounts(), pending: 2 });
     assert.deepEqual(await store.deleteTasks([]), []);
     assert.deepEqual(await store.deleteTasks([taskId(99)]), []);
-    assert.deepEqual(await claimAll(store, T0 + 6), [c, d]);
+    assert.deepEqual(await claimAll(store, T0 + 6), [c]);
+  });
+
+  test("deleteTasks leaves a task retried since it was listed, and one an unfinished task now needs", async (store) => {
+    const [retried, needed, waiting, gone] = taskIds(4);
+    await store.insertTasks([newTask(retried), newTask(needed), newTask(gone)], T0);
+    await claimExpecting(store, retried, T0 + 1);
+    await apply(store, failureOf(retried, T0 + 1, { workerId: W1 }));
+    await claimAndComplete(store, needed, T0 + 1);
+    await claimAndComplete(store, gone, T0 + 1);
+    // Listed as finished by cleanupCandidates, then retried and needed before the delete.
+    const listed = ids((await store.cleanupCandidates(T0 + 10)).tasks);
+    assert.deepEqual([...listed].sort(), [retried, needed, gone].sort());
+    await apply(store, requeueOf(retried, T0 + 2));
+    await store.insertTasks([newTask(waiting, { dependsOn: [needed] })], T0 + 3);
+    const removed = await store.deleteTasks(listed);
+    assert.deepEqual(removed, []);
+    assert.equal(
+      (await mustGet(store, retried)).status,
+      "pending",
+      "retried: not finished any more",
+    );
+    assert.equal((await mustGet(store, needed)).status, "completed", "needed by a pending task");
+    assert.equal(await store.getTask(gone), null);
+    assert.deepEqual(
+      (await store.dependenciesOf(waiting)).map((dep) => dep.id),
+      [needed],
+    );
   });
 }
 

@@ -52,8 +52,10 @@ export class SqliteAgentRuns {
   }
 
   /**
-   * Closes a run that is still open and logs `agent:ended`, once: a run another process closed already
-   * (a `kill` from another terminal) is left as it is. Returns whether this call closed it.
+   * Closes a run that is still open and logs `agent:ended`, once. A run another process closed already
+   * (a `kill` from another terminal) keeps its end and reason; what the agent reported fills the
+   * fields that close left empty (exit code, usage, session, last activity), with no second event.
+   * Returns whether this call closed it.
    */
   end(id: string, end: AgentRunPatch & { endedAt: number }): boolean {
     const keys = patchKeys(end);
@@ -61,7 +63,22 @@ export class SqliteAgentRuns {
       .stmt(`UPDATE agent_runs SET ${keys.map((k) => `${AGENT_RUN_PATCH_COLUMNS[k]} = :${k}`).join(", ")}
         WHERE id = :id AND ended_at IS NULL RETURNING task_id, worker_id`)
       .get(params(id, end, keys)) as { task_id: string; worker_id: string } | undefined;
-    if (!row) return false;
+    if (!row) {
+      const reported = keys.filter((k) => k !== "endedAt" && k !== "endReason");
+      if (reported.length > 0) {
+        this.#conn
+          .stmt(
+            `UPDATE agent_runs SET ${reported
+              .map(
+                (k) =>
+                  `${AGENT_RUN_PATCH_COLUMNS[k]} = COALESCE(${AGENT_RUN_PATCH_COLUMNS[k]}, :${k})`,
+              )
+              .join(", ")} WHERE id = :id`,
+          )
+          .run(params(id, end, reported));
+      }
+      return false;
+    }
     this.#events.append(end.endedAt, "agent:ended", row.task_id, row.worker_id, {
       agentId: id,
       exitCode: end.exitCode ?? undefined,
@@ -70,10 +87,9 @@ export class SqliteAgentRuns {
     return true;
   }
 
-  /** Saves a live run's pid and latest activity (no event: activity is not history). */
+  /** Saves a live run's latest activity (no event: activity is not history). */
   saveProgress(progress: AgentProgress): void {
     const patch: AgentRunPatch = {};
-    if (progress.pid !== undefined) patch.pid = progress.pid;
     if (progress.lastActivity !== undefined) patch.lastActivity = progress.lastActivity;
     if (progress.lastActivityAt !== undefined) patch.lastActivityAt = progress.lastActivityAt;
     const keys = patchKeys(patch);

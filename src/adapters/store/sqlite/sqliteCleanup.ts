@@ -27,21 +27,34 @@ export class SqliteCleanup {
     return { tasks, keptForDependents: rows.length - tasks.length };
   }
 
-  /** Deletes one chunk of tasks with their events and agent runs (inside the caller's transaction). */
+  /**
+   * Deletes one chunk of tasks with their events and agent runs (inside the caller's transaction),
+   * only those that are still finished and needed by no unfinished task: one retried since the
+   * candidates were read stays.
+   */
   deleteChunk(ids: readonly string[]): AgentRun[] {
-    const chunk = JSON.stringify(ids);
+    const still = JSON.stringify(
+      (
+        this.#conn
+          .stmt(`SELECT t.id FROM tasks t WHERE t.id IN (SELECT value FROM json_each(?))
+            AND t.status IN (${TERMINAL_SQL})
+            AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.task_id
+                             WHERE d.depends_on = t.id AND x.status NOT IN (${TERMINAL_SQL}))`)
+          .all(JSON.stringify(ids)) as { id: string }[]
+      ).map((r) => r.id),
+    );
     const runs = (
       this.#conn
         .stmt("SELECT * FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))")
-        .all(chunk) as unknown as DbAgentRun[]
+        .all(still) as unknown as DbAgentRun[]
     ).map(toAgentRun);
     this.#conn
       .stmt("DELETE FROM events WHERE task_id IN (SELECT value FROM json_each(?))")
-      .run(chunk);
+      .run(still);
     this.#conn
       .stmt("DELETE FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))")
-      .run(chunk);
-    this.#conn.stmt("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(chunk);
+      .run(still);
+    this.#conn.stmt("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(still);
     return runs;
   }
 }

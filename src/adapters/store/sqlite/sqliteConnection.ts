@@ -24,10 +24,6 @@ export class SqliteConnection {
     return this.#commits;
   }
 
-  get isOpen(): boolean {
-    return this.#db.isOpen;
-  }
-
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }

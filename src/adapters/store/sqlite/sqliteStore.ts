@@ -114,13 +114,13 @@ export class SqliteStore implements Store {
 
   async recordProgress(progress: WorkerProgress): Promise<{ lost: string[] }> {
     const { renew, agents = [] } = progress;
-    if (!renew?.taskIds.length && agents.length === 0) return { lost: [] };
+    if (!renew?.leases.length && agents.length === 0) return { lost: [] };
     return this.#conn.write(() => {
       for (const agent of agents) this.#agentRuns.saveProgress(agent);
       const lost = renew
         ? this.#tasks.renewLeases(
             progress.workerId,
-            renew.taskIds,
+            renew.leases,
             renew.leaseExpiresAt,
             progress.now,
           )

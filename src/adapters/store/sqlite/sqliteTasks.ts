@@ -5,6 +5,7 @@ import { TASK_STATUSES, type TaskStatus } from "../../../core/taskStatus.ts";
 import type {
   BlockedTask,
   ClaimRequest,
+  HeldLease,
   TaskFilter,
   TaskPatch,
   TaskTransition,
@@ -144,11 +145,13 @@ export class SqliteTasks {
     ];
     const guards = [`id = :id`, `status IN (${sqlList(t.from)})`];
     if (t.workerId !== undefined) guards.push("worker_id = :guardWorker");
+    if (t.agentId !== undefined) guards.push("assigned_to = :guardAgent");
     if (t.leaseExpiredBefore !== undefined) guards.push("lease_expires_at < :guardLease");
     const sql = `UPDATE tasks SET ${sets.join(", ")} WHERE ${guards.join(" AND ")} RETURNING *`;
     const params: Record<string, SQLInputValue> = { id: t.taskId, to: t.to, now: t.now };
     for (const k of keys) params[k] = patch[k] as SQLInputValue;
     if (t.workerId !== undefined) params["guardWorker"] = t.workerId;
+    if (t.agentId !== undefined) params["guardAgent"] = t.agentId;
     if (t.leaseExpiredBefore !== undefined) params["guardLease"] = t.leaseExpiredBefore;
 
     // A guard that allows several states needs the one the task actually left, for the event.
@@ -179,16 +182,31 @@ export class SqliteTasks {
     return toTask(row);
   }
 
-  /** Renews the leases `workerId` still holds among `taskIds`; returns the ids it no longer holds. */
+  /**
+   * Renews the leases `workerId` still holds among `leases` (each still assigned to its agent, when one
+   * is named); returns the ids of the tasks it no longer holds.
+   */
   renewLeases(
     workerId: string,
-    taskIds: readonly string[],
+    leases: readonly HeldLease[],
     leaseExpiresAt: number,
     now: number,
   ): string[] {
-    const renew = this.#conn.stmt(`UPDATE tasks SET lease_expires_at = ?, updated_at = ?
-        WHERE id = ? AND worker_id = ? AND status IN ('assigned', 'in_progress')`);
-    return taskIds.filter((id) => renew.run(leaseExpiresAt, now, id, workerId).changes === 0);
+    const renew = this.#conn.stmt(`UPDATE tasks SET lease_expires_at = :lease, updated_at = :now
+        WHERE id = :id AND worker_id = :worker AND status IN ('assigned', 'in_progress')
+          AND (:agent IS NULL OR assigned_to = :agent)`);
+    return leases
+      .filter(
+        (held) =>
+          renew.run({
+            lease: leaseExpiresAt,
+            now,
+            id: held.taskId,
+            worker: workerId,
+            agent: held.agentRunId ?? null,
+          }).changes === 0,
+      )
+      .map((held) => held.taskId);
   }
 
   nextClaimableAt(): number | null {
