@@ -575,7 +575,7 @@ export class TaskQueue {
 
   /** Deletes finished tasks with their events and agent runs; returns the runs removed. */
   deleteFinished(ids: readonly string[]): Promise<AgentRun[]> {
-    return this.#store.deleteTasks(ids);
+    return this.#store.deleteTasks(ids, this.#clock());
   }
 
   /** The task with exactly this id, or null. */

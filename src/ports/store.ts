@@ -48,9 +48,9 @@ export interface Store {
   claimTask(request: ClaimRequest): Promise<Task | null>;
 
   /**
-   * Applies one guarded state change and records its event, whose data holds `from` (the state the task
-   * left), `to`, then the transition's own data; `null`, with nothing changed or logged, when the guard
-   * did not match.
+   * Applies one guarded state change and records its event, whose data holds `to`, `from` when the
+   * guard names a single state, then the transition's own data; `null`, with nothing changed or logged,
+   * when the guard did not match.
    */
   transitionTask(transition: TaskTransition): Promise<Task | null>;
 
@@ -128,9 +128,10 @@ export interface Store {
   /**
    * Deletes tasks with their dependency edges, events and agent runs; returns the agent runs removed.
    * Only tasks that are still finished and that no unfinished task depends on are deleted (checked in
-   * the deleting transaction): a task retried since `cleanupCandidates` listed it stays.
+   * the deleting transaction): a task retried since `cleanupCandidates` listed it stays. The event log
+   * may record the deletion (with `now`); its ids stay unique either way.
    */
-  deleteTasks(ids: readonly string[]): Promise<AgentRun[]>;
+  deleteTasks(ids: readonly string[], now: number): Promise<AgentRun[]>;
 
   // ---- plans --------------------------------------------------------------------------------
 

@@ -103,7 +103,7 @@ describe("the SQLite store's file", () => {
     assert.equal(edges(), 1);
     // Only a finished task is deleted: the dependent is cancelled, then removed with its edge.
     assert.ok(await t.store.transitionTask(cancellationOf(taskId(2), T0 + 1)));
-    await t.store.deleteTasks([taskId(2)]);
+    await t.store.deleteTasks([taskId(2)], T0 + 1_000);
     assert.equal(
       edges(),
       0,

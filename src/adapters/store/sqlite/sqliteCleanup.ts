@@ -1,6 +1,7 @@
 import type { AgentRun, Task } from "../../../core/task.ts";
 import { TERMINAL_STATUSES } from "../../../core/taskStatus.ts";
 import type { SqliteConnection } from "./sqliteConnection.ts";
+import type { SqliteEvents } from "./sqliteEvents.ts";
 import { type DbAgentRun, type DbTask, sqlList, toAgentRun, toTask } from "./sqliteRows.ts";
 
 const TERMINAL_SQL = sqlList(TERMINAL_STATUSES);
@@ -10,9 +11,11 @@ export const CLEANUP_CHUNK = 500;
 /** Finding and deleting old finished tasks, never one an unfinished task still depends on. */
 export class SqliteCleanup {
   readonly #conn: SqliteConnection;
+  readonly #events: SqliteEvents;
 
-  constructor(conn: SqliteConnection) {
+  constructor(conn: SqliteConnection, events: SqliteEvents) {
     this.#conn = conn;
+    this.#events = events;
   }
 
   candidates(before: number): { tasks: Task[]; keptForDependents: number } {
@@ -30,9 +33,11 @@ export class SqliteCleanup {
   /**
    * Deletes one chunk of tasks with their events and agent runs (inside the caller's transaction),
    * only those that are still finished and needed by no unfinished task: one retried since the
-   * candidates were read stays.
+   * candidates were read stays. A `tasks:deleted` event is written first: SQLite gives a new row the
+   * highest id plus one, so without it, deleting the newest events would hand their ids out again and
+   * a reader of the log past them would miss what comes next.
    */
-  deleteChunk(ids: readonly string[]): AgentRun[] {
+  deleteChunk(ids: readonly string[], now: number): AgentRun[] {
     const still = JSON.stringify(
       (
         this.#conn
@@ -43,6 +48,9 @@ export class SqliteCleanup {
           .all(JSON.stringify(ids)) as { id: string }[]
       ).map((r) => r.id),
     );
+    const count = (JSON.parse(still) as string[]).length;
+    if (count === 0) return [];
+    this.#events.append(now, "tasks:deleted", null, null, { tasks: count });
     const runs = (
       this.#conn
         .stmt("SELECT * FROM agent_runs WHERE task_id IN (SELECT value FROM json_each(?))")

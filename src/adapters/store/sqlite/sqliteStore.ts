@@ -52,6 +52,7 @@ export class SqliteStore implements Store {
   readonly #agentRuns: SqliteAgentRuns;
   readonly #plans: SqlitePlans;
   readonly #cleanup: SqliteCleanup;
+  #lastClaimEmpty = false;
 
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
@@ -62,7 +63,7 @@ export class SqliteStore implements Store {
       this.#plans.followTasks(planId, this.#tasks.countForPlan(planId), now),
     );
     this.#agentRuns = new SqliteAgentRuns(conn, this.#events);
-    this.#cleanup = new SqliteCleanup(conn);
+    this.#cleanup = new SqliteCleanup(conn, this.#events);
   }
 
   async close(): Promise<void> {
@@ -81,9 +82,14 @@ export class SqliteStore implements Store {
   }
 
   async claimTask(request: ClaimRequest): Promise<Task | null> {
-    // Nothing to claim is the common answer of a poll; it needs no write lock.
-    if (!this.#conn.read(() => this.#tasks.hasClaimable(request.now))) return null;
-    return this.#conn.write(() => this.#tasks.claim(request));
+    // After a claim that found nothing (an idle worker's poll), look first without the write lock that
+    // every other process would queue behind; a busy worker goes straight to the claim.
+    if (this.#lastClaimEmpty && !this.#conn.read(() => this.#tasks.hasClaimable(request.now))) {
+      return null;
+    }
+    const claimed = this.#conn.write(() => this.#tasks.claim(request));
+    this.#lastClaimEmpty = claimed === null;
+    return claimed;
   }
 
   async transitionTask(transition: TaskTransition): Promise<Task | null> {
@@ -191,11 +197,11 @@ export class SqliteStore implements Store {
     return this.#conn.read(() => this.#cleanup.candidates(before));
   }
 
-  async deleteTasks(ids: readonly string[]): Promise<AgentRun[]> {
+  async deleteTasks(ids: readonly string[], now: number): Promise<AgentRun[]> {
     const removed: AgentRun[] = [];
     for (let i = 0; i < ids.length; i += CLEANUP_CHUNK) {
       const chunk = ids.slice(i, i + CLEANUP_CHUNK);
-      removed.push(...this.#conn.write(() => this.#cleanup.deleteChunk(chunk)));
+      removed.push(...this.#conn.write(() => this.#cleanup.deleteChunk(chunk, now)));
     }
     return removed;
   }

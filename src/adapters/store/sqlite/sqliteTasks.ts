@@ -154,15 +154,6 @@ export class SqliteTasks {
     if (t.agentId !== undefined) params["guardAgent"] = t.agentId;
     if (t.leaseExpiredBefore !== undefined) params["guardLease"] = t.leaseExpiredBefore;
 
-    // A guard that allows several states needs the one the task actually left, for the event.
-    const before =
-      t.from.length === 1
-        ? t.from[0]
-        : (
-            this.#conn.stmt("SELECT status FROM tasks WHERE id = ?").get(t.taskId) as
-              | { status: string }
-              | undefined
-          )?.status;
     const row = this.#conn.stmt(sql).get(params) as DbTask | undefined;
     if (!row) return null;
     if (t.to === "completed") {
@@ -172,8 +163,10 @@ export class SqliteTasks {
           WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)`)
         .run(t.now, row.id);
     }
+    // `from` only when the guard names one state: which of several the task left would cost a read
+    // on every completion, and the task's previous event says it anyway.
     this.#events.append(t.now, t.event.kind, row.id, t.workerId ?? row.worker_id, {
-      from: before,
+      from: t.from.length === 1 ? t.from[0] : undefined,
       to: t.to,
       ...t.event.data,
     });
