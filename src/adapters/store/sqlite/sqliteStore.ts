@@ -113,7 +113,9 @@ export class SqliteStore implements Store {
         task = this.#tasks.transition(finish.transition);
         if (!task) current = this.#tasks.get(finish.transition.taskId);
       }
-      const next = finish.claim ? this.#tasks.claim(finish.claim) : null;
+      if (!finish.claim) return { task, current, next: null };
+      const next = this.#tasks.claim(finish.claim);
+      this.#lastClaimEmpty = next === null;
       return { task, current, next };
     });
   }
