@@ -36,17 +36,21 @@ export class PlanSessions {
   readonly #queue: TaskQueue;
   readonly #decomposer: Decomposer | null;
   readonly #clock: () => number;
+  readonly #baseCommit: () => Promise<string | null>;
 
   constructor(
     store: Store,
     queue: TaskQueue,
     decomposer: Decomposer | null,
     clock: () => number = Date.now,
+    /** With worktree isolation, the commit an executed plan's branches start from (HEAD then). */
+    baseCommit: () => Promise<string | null> = async () => null,
   ) {
     this.#store = store;
     this.#queue = queue;
     this.#decomposer = decomposer;
     this.#clock = clock;
+    this.#baseCommit = baseCommit;
   }
 
   /** The decomposer planning uses (the model, else the heuristic). */
@@ -253,7 +257,8 @@ export class PlanSessions {
         dependsOn: t.dependsOn,
       };
     });
-    return this.#queue.queuePlan(plan.id, inputs);
+    if (plan.status !== "approved") return this.#queue.queuePlan(plan.id, inputs);
+    return this.#queue.queuePlan(plan.id, inputs, { baseCommit: await this.#baseCommit() });
   }
 
   /** The plan's queued tasks (newest state), for progress views. */

@@ -50,7 +50,10 @@ export class Session {
    */
   async planSessions(decomposer: Decomposer | null = null): Promise<PlanSessions> {
     const { PlanSessions } = await import("./planSessions.ts");
-    return new PlanSessions(this.#store, this.queue, decomposer, this.#clock);
+    const { baseCommitForNewTasks } = await import("./isolation.ts");
+    return new PlanSessions(this.#store, this.queue, decomposer, this.#clock, () =>
+      baseCommitForNewTasks(this.config),
+    );
   }
 
   close(): Promise<void> {

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { killTree } from "../adapters/process/agentKillTree.ts";
 import { isAlive } from "../adapters/process/processTable.ts";
 import { startWatchdog, sweepOrphans } from "../adapters/process/watchdog.ts";
+import { openGitWorktreeWorkspaces } from "../adapters/workspaces/git/gitWorktreeWorkspaces.ts";
 import { makeProjectDirectoryWorkspaces } from "../adapters/workspaces/projectDirectoryWorkspaces.ts";
 import type { AgentConfig } from "../core/agentConfig.ts";
 import { ContextManager } from "../core/contextManager.ts";
@@ -14,8 +15,11 @@ import {
   type RunSummary,
 } from "../core/runner.ts";
 import type { TaskQueue } from "../core/taskQueue.ts";
+import type { Isolation } from "../core/taskWorkspace.ts";
+import type { Workspaces } from "../ports/workspace.ts";
 import { backendRegistry } from "./backendRegistry.ts";
 import { makeResolver } from "./backendResolver.ts";
+import { chooseIsolation } from "./isolation.ts";
 import type { Session } from "./session.ts";
 
 /** What a run is asked to do; everything a front end parses from its flags. */
@@ -30,6 +34,8 @@ export interface RunRequest {
   maxAgents: number;
   /** The project directory agents work in. */
   cwd: string;
+  /** Overrides the configured isolation for this run (`--isolation`). */
+  isolation?: Isolation | null;
   /** The environment agents inherit (the user's, so their CLIs' own settings reach them). */
   env: Readonly<Record<string, string | undefined>>;
   /** Every run event, for the live view, log lines or a dashboard. */
@@ -47,8 +53,10 @@ export type RunEvent =
       maxAgents: number;
       /** Where the queue is. */
       location: string;
-      /** What the agents' workspaces are. */
+      /** What the agents' workspaces are: `worktree` (one per task) or `directory` (shared). */
       workspaces: string;
+      /** Why agents share the project directory, when they do. */
+      sharedBecause: string | null;
     }
   | { type: "run:finished"; summary: RunSummary; durationMs: number };
 
@@ -95,8 +103,9 @@ export async function startRun(session: Session, request: RunRequest): Promise<R
   await sweepOrphans((id: string) => id === runId || !diedOnThisHost(id, host));
   await closeOrphanedAgentRuns(queue, host);
   const watchdog = startWatchdog(runId, graceMs);
-  const workspaces = makeProjectDirectoryWorkspaces(request.cwd);
   const onEvent = request.onEvent;
+  const { workspaces, sharedBecause } = await openWorkspaces(session, request);
+  await recoverWorkspaces(queue, workspaces, onEvent);
   const runner = new Runner({
     queue,
     context: new ContextManager(config.baseDir),
@@ -123,6 +132,7 @@ export async function startRun(session: Session, request: RunRequest): Promise<R
     maxAgents: request.maxAgents,
     location: session.location,
     workspaces: workspaces.kind,
+    sharedBecause,
   });
   const done = runner.run().then(
     (summary) => {
@@ -166,4 +176,51 @@ async function closeOrphanedAgentRuns(queue: TaskQueue, host: string): Promise<v
 function diedOnThisHost(runId: string, host: string): boolean {
   const [runHost, pid] = runId.split(":");
   return runHost === host && pid !== undefined && !isAlive(Number(pid));
+}
+
+/** The run's workspaces: a worktree per task in a git repository (unless asked otherwise), else shared. */
+async function openWorkspaces(
+  session: Session,
+  request: RunRequest,
+): Promise<{ workspaces: Workspaces; sharedBecause: string | null }> {
+  const { config } = session;
+  const choice = await chooseIsolation(
+    { ...config, projectDir: request.cwd },
+    request.isolation === undefined ? config.isolation : request.isolation,
+  );
+  if (choice.isolation === "none") {
+    return { workspaces: makeProjectDirectoryWorkspaces(request.cwd), sharedBecause: choice.why };
+  }
+  const workspaces = await openGitWorktreeWorkspaces({
+    repo: choice.repo,
+    projectDir: request.cwd,
+    baseDir: config.baseDir,
+    setupCommand: config.setupCommand,
+    verifyCommand: config.verifyCommand,
+    env: request.env,
+  });
+  return { workspaces, sharedBecause: null };
+}
+
+/**
+ * Repairs the worktrees of tasks no agent works on now: work an ended run left uncommitted is
+ * committed on its branch, a merge cut off halfway is undone. Reported as warnings.
+ */
+async function recoverWorkspaces(
+  queue: TaskQueue,
+  workspaces: Workspaces,
+  onEvent: RunRequest["onEvent"],
+): Promise<void> {
+  if (workspaces.kind === "directory") return;
+  const records = await queue.workspaces();
+  const busy = new Set(
+    (await queue.list({ status: "in_progress", limit: 10_000 }))
+      .concat(await queue.list({ status: "assigned", limit: 10_000 }))
+      .map((t) => t.id),
+  );
+  const idle = records.filter((ws) => !busy.has(ws.taskId) && ws.path !== null);
+  if (idle.length === 0) return;
+  const { changed, notes } = await workspaces.recover(idle);
+  await queue.saveWorkspaces(changed);
+  for (const message of notes) onEvent?.({ type: "warning", message });
 }

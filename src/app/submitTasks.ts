@@ -8,6 +8,8 @@ import {
 import { BUILTIN_BACKEND_NAMES, resolveBackendName } from "../core/backendNames.ts";
 import type { Task } from "../core/task.ts";
 import type { SubmitInput } from "../core/taskQueue.ts";
+import type { Isolation } from "../core/taskWorkspace.ts";
+import { baseCommitForNewTasks } from "./isolation.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -37,10 +39,16 @@ export function resolveSubmitRequest(baseDir: string, request: SubmitRequest): S
 
 /**
  * Submits tasks in one transaction (all or none). Dependencies may name existing tasks by unique
- * prefix or other tasks of the batch by key.
+ * prefix or other tasks of the batch by key. With worktree isolation (the default in a git repository)
+ * each task's branch and base commit (HEAD now) are recorded with it.
  */
-export function submitTasks(session: Session, inputs: readonly SubmitInput[]): Promise<Task[]> {
-  return session.queue.addMany(inputs);
+export async function submitTasks(
+  session: Session,
+  inputs: readonly SubmitInput[],
+  options: { isolation?: Isolation | null } = {},
+): Promise<Task[]> {
+  const baseCommit = await baseCommitForNewTasks(session.config, options.isolation);
+  return session.queue.addMany(inputs, { baseCommit });
 }
 
 /**

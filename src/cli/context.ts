@@ -4,6 +4,8 @@ import { type Config, type ConfigFlags, loadConfig } from "../core/config.ts";
 export interface GlobalOptions {
   baseDir?: string;
   maxAgents?: string;
+  /** Isolation mode (`--isolation` of run and submit). */
+  isolation?: string;
   busyTimeout?: string;
   debug?: boolean;
 }
@@ -14,5 +16,6 @@ export function configFrom(globals: GlobalOptions): Config {
   if (globals.baseDir !== undefined) flags.baseDir = globals.baseDir;
   if (globals.busyTimeout !== undefined) flags.busyTimeoutMs = globals.busyTimeout;
   if (globals.maxAgents !== undefined) flags.maxAgents = globals.maxAgents;
+  if (globals.isolation !== undefined) flags.isolation = globals.isolation;
   return loadConfig({ env: process.env, cwd: process.cwd(), flags });
 }

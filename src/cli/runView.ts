@@ -1,7 +1,8 @@
 import type { Session } from "../app/session.ts";
 import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/startRun.ts";
 import { formatDuration } from "../core/duration.ts";
-import { oneLine, type RunSummary } from "../core/runner.ts";
+import type { RunSummary } from "../core/runner.ts";
+import { oneLine } from "../core/text.ts";
 import type { CommandEnv } from "./commandEnv.ts";
 import { paint } from "./output.ts";
 
@@ -64,8 +65,17 @@ function describe(event: RunEvent, log: (line: string) => void): void {
   switch (event.type) {
     case "run:started":
       log(
-        `run ${event.runId}: up to ${event.maxAgents} agent(s), queue ${event.location}, workspaces ${event.workspaces}`,
+        `run ${event.runId}: up to ${event.maxAgents} agent(s), queue ${event.location}, ${
+          event.workspaces === "worktree"
+            ? "a git worktree per task"
+            : "agents work in the project directory"
+        }`,
       );
+      if (event.sharedBecause && event.maxAgents > 1) {
+        log(
+          `! the agents share one directory (no worktrees: ${event.sharedBecause}); parallel tasks may edit the same files`,
+        );
+      }
       return;
     case "agent:started": {
       const a = event.agent;
@@ -110,6 +120,13 @@ function describe(event: RunEvent, log: (line: string) => void): void {
     }
     case "task:not-started":
       log(`✗ ${event.task.id.slice(0, 8)} ${event.error} (${event.result})`);
+      return;
+    case "task:conflict":
+      log(
+        event.kind === "base"
+          ? `⇄ ${event.task.id.slice(0, 8)} waits: its dependencies' branches conflict in ${event.files.join(", ")}; resolver ${event.resolverId.slice(0, 8)} queued`
+          : `⇄ ${event.task.id.slice(0, 8)} conflicts with its integration branch in ${event.files.join(", ")}; resolver ${event.resolverId.slice(0, 8)} queued`,
+      );
       return;
     case "warning":
       log(`! ${event.message}`);

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, UsageError } from "./errors.ts";
+import { ISOLATION_HINT, type Isolation, parseIsolation } from "./taskWorkspace.ts";
 
 /**
  * Configuration, from (lowest to highest precedence) defaults, a `.env` file in the working directory,
@@ -9,6 +10,8 @@ import { ConfigError } from "./errors.ts";
  * nothing else in the program reads `process.env` for them.
  */
 export interface Config {
+  /** The directory the command runs in: the project agents work on (and its git repository, if any). */
+  projectDir: string;
   /** Absolute path of the base dir holding the database, context files and agent outputs. */
   baseDir: string;
   dbPath: string;
@@ -17,6 +20,12 @@ export interface Config {
   /** Secret: never print it; `describeConfig` redacts it. */
   anthropicApiKey: string | null;
   busyTimeoutMs: number;
+  /** How tasks are kept apart; null: worktrees in a git repository with a commit, else none. */
+  isolation: Isolation | null;
+  /** Run in each new worktree before its first agent (e.g. `npm ci`). */
+  setupCommand: string | null;
+  /** Run on each merged result in the integration worktree (e.g. `npm test`). */
+  verifyCommand: string | null;
   /** Where each setting came from, for `orchestrate config`. */
   sources: Record<ConfigKey, ConfigSource>;
 }
@@ -26,7 +35,10 @@ export type ConfigKey =
   | "maxAgents"
   | "useApiMode"
   | "anthropicApiKey"
-  | "busyTimeoutMs";
+  | "busyTimeoutMs"
+  | "isolation"
+  | "setupCommand"
+  | "verifyCommand";
 export type ConfigSource = "default" | ".env" | "environment" | "flag";
 
 /** Flags that override the environment (what the CLI passes in). */
@@ -34,6 +46,7 @@ export interface ConfigFlags {
   baseDir?: string;
   maxAgents?: string;
   busyTimeoutMs?: string;
+  isolation?: string;
 }
 
 export interface ConfigInput {
@@ -48,12 +61,16 @@ const ENV_NAMES: Record<ConfigKey, string> = {
   useApiMode: "USE_API_MODE",
   anthropicApiKey: "ANTHROPIC_API_KEY",
   busyTimeoutMs: "ORCHESTRATOR_BUSY_TIMEOUT_MS",
+  isolation: "ORCHESTRATOR_ISOLATION",
+  setupCommand: "ORCHESTRATOR_SETUP_COMMAND",
+  verifyCommand: "ORCHESTRATOR_VERIFY_COMMAND",
 };
 
 const FLAG_NAMES: Partial<Record<ConfigKey, string>> = {
   baseDir: "--base-dir",
   maxAgents: "--max-agents",
   busyTimeoutMs: "--busy-timeout",
+  isolation: "--isolation",
 };
 
 export const DEFAULT_BASE_DIR = ".orchestrator";
@@ -100,7 +117,25 @@ export function loadConfig(input: ConfigInput): Config {
     parseInteger(pick("busyTimeoutMs"), "busyTimeoutMs", sources, 0, 3_600_000) ??
     DEFAULT_BUSY_TIMEOUT_MS;
 
+  const isolationRaw = pick("isolation");
+  let isolation: Isolation | null = null;
+  if (isolationRaw !== undefined && isolationRaw.trim().toLowerCase() !== "auto") {
+    isolation = parseIsolation(isolationRaw);
+    if (!isolation) {
+      const message = `${where("isolation", sources)} is '${isolationRaw}', which is not an isolation mode`;
+      throw sources.isolation === "flag"
+        ? new UsageError(message, ISOLATION_HINT)
+        : new ConfigError(message, ISOLATION_HINT);
+    }
+  }
+  const setupCommand = pick("setupCommand")?.trim() || null;
+  const verifyCommand = pick("verifyCommand")?.trim() || null;
+
   return {
+    projectDir: resolve(input.cwd),
+    isolation,
+    setupCommand,
+    verifyCommand,
     baseDir,
     dbPath: join(baseDir, "tasks.db"),
     maxAgents,
@@ -186,6 +221,9 @@ export function describeConfig(config: Config): ConfigEntry[] {
     entry("useApiMode", String(config.useApiMode)),
     entry("anthropicApiKey", redactSecret(config.anthropicApiKey)),
     entry("busyTimeoutMs", String(config.busyTimeoutMs)),
+    entry("isolation", config.isolation ?? "auto (worktree in a git repository, else none)"),
+    entry("setupCommand", config.setupCommand ?? "<none>"),
+    entry("verifyCommand", config.verifyCommand ?? "<none>"),
   ];
 }
 

@@ -23,7 +23,12 @@ export interface PromptInput {
   artifacts: readonly ArtifactInfo[];
   artifactsDir: string;
   outputFile: string;
+  /** Where the agent works, when it is worth saying (its own worktree, and that others work elsewhere). */
+  workspaceNote?: string | null;
 }
+
+/** How much of the previous attempt's error (a verification's output, say) the next prompt shows. */
+export const PREVIOUS_ERROR_LIMIT = 8_000;
 
 /** Each dependency's output is included up to this many characters; the rest is on disk. */
 export const DEPENDENCY_OUTPUT_LIMIT = 20_000;
@@ -56,6 +61,16 @@ function renderPrompt(input: PromptInput, dependencyLimit: number): string {
   const parts: string[] = [];
   const { task } = input;
   parts.push(`# Your task (${input.agentType})\n\n${task.description}`);
+  if (input.workspaceNote) parts.push(`## Where you work\n\n${input.workspaceNote}`);
+  if (task.attempts > 1 && task.error) {
+    const error =
+      task.error.length > PREVIOUS_ERROR_LIMIT
+        ? `…${task.error.slice(-PREVIOUS_ERROR_LIMIT)}`
+        : task.error;
+    parts.push(
+      `## The previous attempt\n\nAn earlier attempt at this task did not succeed. What was reported:\n\n\`\`\`\n${error}\n\`\`\`\n\nFix this in your attempt.`,
+    );
+  }
   if (task.context && Object.keys(task.context).length > 0) {
     parts.push(`## Task context\n\n\`\`\`json\n${JSON.stringify(task.context, null, 2)}\n\`\`\``);
   }

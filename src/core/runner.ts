@@ -1,17 +1,26 @@
 import type { AgentEvent } from "../ports/agentBackend.ts";
 import type { AgentProgress } from "../ports/store.ts";
-import type { Workspace, Workspaces } from "../ports/workspace.ts";
+import {
+  BaseConflict,
+  type DependencyWorkspace,
+  type Workspace,
+  type WorkspaceRelease,
+  type Workspaces,
+} from "../ports/workspace.ts";
 import { type AgentAssignment, assignAgent, type BackendResolver } from "./agentAssignment.ts";
 import { AGENT_ID_PREFIX } from "./agentMarkers.ts";
 import { type AgentOutcome, type KillTree, type RunningAgent, spawnAgent } from "./agentSpawner.ts";
 import type { AgentTypeInfo } from "./agentTypes.ts";
 import { verdictOf } from "./agentVerdict.ts";
+import { baseConflictResolver, integrationConflictResolver } from "./conflictResolution.ts";
 import type { ContextManager } from "./contextManager.ts";
 import { ConflictError } from "./errors.ts";
 import { randomHex } from "./ids.ts";
 import { buildTaskPrompt, type PriorWork } from "./promptBuilder.ts";
-import type { AgentRun, Task } from "./task.ts";
-import type { AgentFinished, TaskQueue } from "./taskQueue.ts";
+import type { AgentRun, NewTask, Task } from "./task.ts";
+import type { AgentFinished, AgentVerdict, TaskQueue } from "./taskQueue.ts";
+import type { TaskWorkspace } from "./taskWorkspace.ts";
+import { oneLine } from "./text.ts";
 
 export type { BackendResolver } from "./agentAssignment.ts";
 
@@ -87,6 +96,15 @@ export type RunnerEvent =
       result: "failed" | "retry" | "cancelled";
       error: string;
     }
+  | {
+      type: "task:conflict";
+      /** The task whose branch conflicted: waiting to start (`base`) or finished (`integration`). */
+      task: Task;
+      kind: "base" | "integration";
+      files: readonly string[];
+      /** The resolver task queued for it. */
+      resolverId: string;
+    }
   | { type: "warning"; message: string };
 
 /** How often new agent activity is written for other terminals (only agents that did something). */
@@ -127,6 +145,8 @@ export class Runner {
   #killing = false;
   /** Tasks claimed whose agent is not running yet (being prepared). Each holds a slot. */
   #launching = 0;
+  /** Those tasks by id: their leases are renewed while their workspace is prepared (a set-up can be slow). */
+  readonly #preparing = new Map<string, Task>();
   #wake: (() => void) | null = null;
   #contextTimer: NodeJS.Timeout | null = null;
   #completedChanged = false;
@@ -218,6 +238,15 @@ export class Runner {
    * between the claim and a running, recorded agent happens here, inside one error boundary.
    */
   async #launch(task: Task): Promise<void> {
+    this.#preparing.set(task.id, task);
+    try {
+      await this.#launchPrepared(task);
+    } finally {
+      this.#preparing.delete(task.id);
+    }
+  }
+
+  async #launchPrepared(task: Task): Promise<void> {
     let assignment: AgentAssignment;
     try {
       assignment = assignAgent(task, this.options);
@@ -231,11 +260,16 @@ export class Runner {
       agent = await this.#spawn(task, agentId, assignment);
     } catch (error) {
       this.#launching--;
+      if (error instanceof BaseConflict) return this.#deferForConflict(task, error);
       return this.#notStarted(task, `could not start its agent: ${messageOf(error)}`, true);
     }
     let started: Task | null;
     try {
-      started = await this.options.queue.startAgent(task, this.#agentRun(agent));
+      started = await this.options.queue.startAgent(
+        task,
+        this.#agentRun(agent),
+        agent.workspace.record ?? undefined,
+      );
     } catch (error) {
       // Not recorded: the agent must not work untracked. Its lease expires and the task runs again.
       await this.#discard(agent);
@@ -283,12 +317,81 @@ export class Runner {
 
   /** Prepares the workspace and the prompt, and spawns the agent process. */
   async #spawn(task: Task, agentId: string, assignment: AgentAssignment): Promise<ActiveAgent> {
-    const workspace = await this.options.workspaces.acquire({ task, agentId });
+    const workspace = await this.options.workspaces.acquire({
+      task,
+      agentId,
+      ...(await this.#workspaceInputs(task)),
+    });
     try {
       return await this.#spawnIn(workspace, task, agentId, assignment);
     } catch (error) {
       await workspace.release({ success: false, reason: "not started" }).catch(() => {});
       throw error;
+    }
+  }
+
+  /** The task's recorded workspace and its dependencies' (resolvers first), for a workspace with branches. */
+  async #workspaceInputs(
+    task: Task,
+  ): Promise<{ record: TaskWorkspace | null; dependencies: DependencyWorkspace[] }> {
+    const { queue, workspaces } = this.options;
+    if (workspaces.kind === "directory") return { record: null, dependencies: [] };
+    const record = await queue.workspaceOf(task.id);
+    const deps = await queue.dependenciesOf(task.id);
+    const records =
+      deps.length > 0 ? await queue.workspaces({ taskIds: deps.map((d) => d.id) }) : [];
+    const dependencies: DependencyWorkspace[] = [];
+    for (const ws of records) {
+      const dep = await queue.find(ws.taskId);
+      if (dep) dependencies.push({ task: dep, workspace: ws });
+    }
+    // A resolver's branch holds the dependencies it reconciled: merged first, they merge cleanly after.
+    dependencies.sort(
+      (a, b) => Number(b.workspace.resolves !== null) - Number(a.workspace.resolves !== null),
+    );
+    return { record, dependencies };
+  }
+
+  /**
+   * A claimed task whose dependencies' branches conflict: a resolver task is queued with the merge to
+   * reconcile, and the task goes back to wait for it, its attempt given back.
+   */
+  async #deferForConflict(task: Task, conflict: BaseConflict): Promise<void> {
+    const { queue } = this.options;
+    try {
+      const sides = await Promise.all(conflict.mergedTaskIds.map((id) => queue.find(id)));
+      const resolver = baseConflictResolver({
+        task,
+        workspace: conflict.workspace,
+        files: conflict.files,
+        merges: conflict.merges,
+        sides: sides.filter((t): t is Task => t !== null),
+      });
+      const waitFor = await queue.draft(resolver.input, resolver.seed);
+      const deferred = await queue.deferBehind(task, this.options.workerId, waitFor);
+      if (!deferred) {
+        this.summary.cancelled++;
+        this.#emit({
+          type: "task:not-started",
+          task,
+          result: "cancelled",
+          error: "taken away (cancelled or killed) before its agent started",
+        });
+        return;
+      }
+      this.#emit({
+        type: "task:conflict",
+        task: deferred,
+        kind: "base",
+        files: conflict.files,
+        resolverId: waitFor.id,
+      });
+    } catch (error) {
+      await this.#notStarted(
+        task,
+        `its dependencies' branches conflict (${conflict.files.join(", ")}) and no resolver could be queued: ${messageOf(error)}`,
+        true,
+      );
     }
   }
 
@@ -309,6 +412,7 @@ export class Runner {
       artifacts: context.listArtifacts(),
       artifactsDir: context.artifactsDir,
       outputFile: outputPath,
+      workspaceNote: workspace.promptNote,
     });
     const startedAt = Date.now();
     const process = spawnAgent({
@@ -411,8 +515,12 @@ export class Runner {
    * completes or fails its task and claims the next task for the freed slot.
    */
   async #finish(agent: ActiveAgent, outcome: AgentOutcome): Promise<void> {
-    const verdict = verdictOf(outcome);
-    await this.#release(agent, outcome.success, outcome.reason);
+    const released = await this.#release(agent, outcome.success, outcome.reason);
+    const { verdict, workspaces, onCompletion, conflict } = await this.#integrationVerdict(
+      agent,
+      verdictOf(outcome),
+      released,
+    );
     const now = Date.now();
     // This agent's slot is free now; while the run takes tasks, the same transaction fills it.
     const claimNext = this.#claiming;
@@ -436,10 +544,13 @@ export class Runner {
           },
         },
         verdict,
-        { claimNext },
+        { claimNext, workspaces, ...(onCompletion ? { onCompletion } : {}) },
       );
     } catch (error) {
       this.#warn(`could not record the end of ${agent.agentId}: ${messageOf(error)}`);
+    }
+    if (conflict && finished?.outcome === "completed" && finished.task) {
+      this.#emit({ type: "task:conflict", task: finished.task, kind: "integration", ...conflict });
     }
     const next = finished?.next ?? null;
     if (next) this.#launching++;
@@ -487,11 +598,92 @@ export class Runner {
     }
   }
 
-  async #release(agent: ActiveAgent, success: boolean, reason: string): Promise<void> {
+  async #release(
+    agent: ActiveAgent,
+    success: boolean,
+    reason: string,
+  ): Promise<WorkspaceRelease | null> {
     try {
-      await agent.workspace.release({ success, reason });
+      return await agent.workspace.release({ success, reason });
     } catch (error) {
       this.#warn(`could not release the workspace of ${agent.agentId}: ${messageOf(error)}`);
+      return null;
+    }
+  }
+
+  /**
+   * What merging a successful agent's branch means for its task: a failed verification sends it back
+   * with the output (the next attempt's prompt shows it); a conflict completes it and queues a resolver
+   * in the same transaction; a resolver merged marks the tasks it reconciled as merged.
+   */
+  async #integrationVerdict(
+    agent: ActiveAgent,
+    verdict: AgentVerdict,
+    released: WorkspaceRelease | null,
+  ): Promise<{
+    verdict: AgentVerdict;
+    workspaces: TaskWorkspace[];
+    onCompletion: { insert: NewTask[]; workspaces: TaskWorkspace[] } | null;
+    conflict: { files: readonly string[]; resolverId: string } | null;
+  }> {
+    const record = released?.record ?? null;
+    const workspaces = record ? [record] : [];
+    const integration = released?.integration ?? null;
+    const plain = { verdict, workspaces, onCompletion: null, conflict: null };
+    if (verdict.kind !== "completed" || !record || !integration) return plain;
+    const { queue } = this.options;
+    switch (integration.kind) {
+      case "rejected":
+        return {
+          ...plain,
+          verdict: {
+            kind: "failed",
+            error: `its work was not merged: ${oneLine(integration.output, 200)}\n\n${integration.output.slice(-8_000)}`,
+            retryable: true,
+            details: verdict.details,
+          },
+        };
+      case "merged": {
+        const forTasks = record.resolves?.kind === "integration" ? record.resolves.forTasks : [];
+        if (forTasks.length === 0) return plain;
+        const reconciled = await queue.workspaces({ taskIds: forTasks });
+        const now = Date.now();
+        return {
+          ...plain,
+          onCompletion: {
+            insert: [],
+            workspaces: reconciled.map((ws) => ({ ...ws, merge: "merged", updatedAt: now })),
+          },
+        };
+      }
+      case "conflict": {
+        const merged = await queue.workspaces({ group: record.group });
+        const touching = merged.filter(
+          (ws) =>
+            ws.merge === "merged" &&
+            ws.taskId !== record.taskId &&
+            ws.filesChanged.some((f) => integration.files.includes(f)),
+        );
+        const otherSide = (await Promise.all(touching.map((ws) => queue.find(ws.taskId)))).filter(
+          (t): t is Task => t !== null,
+        );
+        const resolver = integrationConflictResolver({
+          task: agent.task,
+          workspace: record,
+          files: integration.files,
+          otherSide,
+        });
+        const task = await queue.draft(resolver.input, resolver.seed);
+        return {
+          verdict,
+          workspaces,
+          onCompletion: {
+            insert: [task],
+            workspaces: [{ ...record, merge: "conflict", resolverTaskId: task.id }],
+          },
+          conflict: { files: integration.files, resolverId: task.id },
+        };
+      }
     }
   }
 
@@ -534,7 +726,14 @@ export class Runner {
       const savedUpTo = new Map(changed.map((agent) => [agent, agent.lastActivityAt]));
       const lost = await this.options.queue.recordProgress(
         this.options.workerId,
-        renewDue ? agents.map((a) => ({ taskId: a.task.id, agentRunId: a.agentId })) : [],
+        renewDue
+          ? [
+              ...agents.map((a) => ({ taskId: a.task.id, agentRunId: a.agentId })),
+              ...[...this.#preparing.keys()]
+                .filter((id) => !agents.some((a) => a.task.id === id))
+                .map((taskId) => ({ taskId })),
+            ]
+          : [],
         progress,
       );
       // Only what was written counts as saved: a failed tick is retried in full by the next.
@@ -693,10 +892,4 @@ function shortTask(task: Task): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Collapses whitespace and cuts `text` to `max` characters with an ellipsis. */
-export function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -1,4 +1,5 @@
 import type { TaskStatus } from "./taskStatus.ts";
+import type { WorkspaceSeed } from "./taskWorkspace.ts";
 
 /**
  * A task as the domain sees it. Times are epoch milliseconds. The spec's columns come first; the rest is
@@ -54,6 +55,8 @@ export interface NewTask {
   backend: string | null;
   /** Ids of tasks this one waits for: existing tasks, or tasks earlier in the same batch. */
   dependsOn: readonly string[];
+  /** With worktree isolation: the task's branch and base commit, recorded with the task. */
+  workspace?: WorkspaceSeed | null;
 }
 
 /** One entry of the append-only event log. */

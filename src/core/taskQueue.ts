@@ -16,6 +16,7 @@ import type { Plan } from "./plan.ts";
 import { DEFAULT_PRIORITY, PRIORITIES } from "./priority.ts";
 import type { AgentRun, AgentRunPatch, DependencyInfo, NewTask, Task, TaskEvent } from "./task.ts";
 import { LEASED_STATUSES, statusesLeadingTo, type TaskStatus } from "./taskStatus.ts";
+import { type TaskWorkspace, type WorkspaceSeed, workspaceSeed } from "./taskWorkspace.ts";
 
 /** What a caller gives to add a task; everything but the description has a default. */
 export interface SubmitInput {
@@ -30,6 +31,12 @@ export interface SubmitInput {
   timeoutMs?: number | null;
   planId?: string | null;
   backend?: string | null;
+}
+
+/** How tasks being added are kept apart. */
+export interface AddOptions {
+  /** With worktree isolation: the commit their branches start from (HEAD now). */
+  baseCommit?: string | null;
 }
 
 export interface TaskQueueOptions {
@@ -106,8 +113,8 @@ export class TaskQueue {
   }
 
   /** Adds one task and returns it. Dependencies may be given as unique id prefixes. */
-  async add(input: SubmitInput): Promise<Task> {
-    const [task] = await this.addMany([input]);
+  async add(input: SubmitInput, options: AddOptions = {}): Promise<Task> {
+    const [task] = await this.addMany([input], options);
     if (!task) throw new Error("insert returned no task");
     return task;
   }
@@ -117,7 +124,7 @@ export class TaskQueue {
    * already exist (by id or unique prefix) or other tasks of the batch (by their `key`); the batch is
    * inserted in dependency order, and a cycle among its tasks is refused.
    */
-  async addMany(inputs: readonly SubmitInput[]): Promise<Task[]> {
+  async addMany(inputs: readonly SubmitInput[], options: AddOptions = {}): Promise<Task[]> {
     const now = this.#clock();
     const idsByKey = new Map<string, string>();
     const drafts = inputs.map((input) => ({ input, id: newTaskId() }));
@@ -127,7 +134,9 @@ export class TaskQueue {
       idsByKey.set(input.key, id);
     }
     const tasks = new Map<string, NewTask>();
-    for (const { input, id } of drafts) tasks.set(id, await this.#validate(input, id, idsByKey));
+    for (const { input, id } of drafts) {
+      tasks.set(id, await this.#validate(input, id, idsByKey, options.baseCommit ?? null));
+    }
     const sorted = topologicalOrder([...tasks.keys()], (id) => tasks.get(id)?.dependsOn ?? []);
     if ("cycle" in sorted) {
       const names = sorted.cycle.map((id) => {
@@ -151,6 +160,7 @@ export class TaskQueue {
     input: SubmitInput,
     id: string,
     idsByKey: ReadonlyMap<string, string>,
+    baseCommit: string | null,
   ): Promise<NewTask> {
     const description = input.description.trim();
     if (description === "") {
@@ -206,6 +216,10 @@ export class TaskQueue {
       timeoutMs: input.timeoutMs ?? null,
       backend: input.backend ?? null,
       dependsOn,
+      workspace:
+        baseCommit === null
+          ? null
+          : workspaceSeed({ id, planId: input.planId ?? null, key: input.key ?? null }, baseCommit),
     };
   }
 
@@ -216,12 +230,19 @@ export class TaskQueue {
   async queuePlan(
     planId: string,
     inputs: readonly (SubmitInput & { key: string })[],
+    options: AddOptions = {},
   ): Promise<{ plan: Plan; queued: boolean }> {
     const idsByKey = new Map(inputs.map((input) => [input.key, newTaskId()]));
     const tasks: PlanTaskToQueue[] = [];
     for (const input of inputs) {
       const id = idsByKey.get(input.key) as string;
-      tasks.push({ ...(await this.#validate({ ...input, planId }, id, idsByKey)), key: input.key });
+      const task = await this.#validate(
+        { ...input, planId },
+        id,
+        idsByKey,
+        options.baseCommit ?? null,
+      );
+      tasks.push({ ...task, key: input.key });
     }
     return this.#store.executePlan(planId, tasks, this.#clock());
   }
@@ -252,9 +273,10 @@ export class TaskQueue {
    * run row is recorded, in one transaction. `null` when the worker no longer holds the task (it was
    * cancelled or taken over since the claim): then nothing is recorded.
    */
-  async startAgent(task: Task, run: AgentRun): Promise<Task | null> {
+  async startAgent(task: Task, run: AgentRun, workspace?: TaskWorkspace): Promise<Task | null> {
     const now = this.#clock();
     return this.#store.startAgent({
+      ...(workspace ? { workspace } : {}),
       transition: {
         taskId: task.id,
         from: ["assigned"],
@@ -284,7 +306,13 @@ export class TaskQueue {
     task: Task,
     agent: { agentRunId: string; workerId: string; end: AgentRunPatch },
     verdict: AgentVerdict,
-    options: { claimNext: boolean },
+    options: {
+      claimNext: boolean;
+      /** Workspaces as the agent's end left them (saved whatever became of the task). */
+      workspaces?: readonly TaskWorkspace[];
+      /** A resolver task to queue with the completion, and the workspaces that name it. */
+      onCompletion?: { insert: readonly NewTask[]; workspaces: readonly TaskWorkspace[] };
+    },
   ): Promise<AgentFinished> {
     const now = this.#clock();
     let outcome: AgentFinished["outcome"];
@@ -316,9 +344,66 @@ export class TaskQueue {
         ...change,
       },
       ...(options.claimNext ? { claim: this.#claimRequest(agent.workerId, now) } : {}),
+      ...(options.workspaces ? { workspaces: options.workspaces } : {}),
+      ...(options.onCompletion ? { onCompletion: options.onCompletion } : {}),
     });
     if (result.task) return { outcome, task: result.task, next: result.next };
     return { outcome: decidedElsewhere(result.current), task: result.current, next: result.next };
+  }
+
+  /**
+   * A claimed task cannot start yet because building its starting tree met a conflict: it goes back to
+   * `pending` behind `waitFor` (the resolver, inserted in the same transaction), with the attempt given
+   * back, since nothing was tried. Null when the worker no longer holds the task.
+   */
+  async deferBehind(task: Task, workerId: string, waitFor: NewTask): Promise<Task | null> {
+    const now = this.#clock();
+    return this.#store.deferTask({
+      now,
+      waitFor,
+      transition: {
+        taskId: task.id,
+        from: ["assigned"],
+        to: "pending",
+        now,
+        workerId,
+        patch: {
+          attempts: Math.max(0, task.attempts - 1),
+          workerId: null,
+          assignedTo: null,
+          assignedAt: null,
+          leaseExpiresAt: null,
+        },
+        event: { kind: "task:deferred", data: { waitsFor: waitFor.id } },
+      },
+    });
+  }
+
+  /** A task's git workspace (null with isolation `none`). */
+  workspaceOf(taskId: string): Promise<TaskWorkspace | null> {
+    return this.#store.getWorkspace(taskId);
+  }
+
+  /** Workspaces of a group, of given tasks, or all. */
+  workspaces(
+    filter: { group?: string; taskIds?: readonly string[] } = {},
+  ): Promise<TaskWorkspace[]> {
+    return this.#store.listWorkspaces(filter);
+  }
+
+  /** Records workspaces as git now has them (one transaction). */
+  saveWorkspaces(workspaces: readonly TaskWorkspace[]): Promise<void> {
+    return this.#store.saveWorkspaces(workspaces);
+  }
+
+  /**
+   * Builds a new task for the queue (validated like a submission) without adding it: a resolver that
+   * goes in with another change's transaction.
+   */
+  async draft(input: SubmitInput, seed: (id: string) => WorkspaceSeed | null): Promise<NewTask> {
+    const id = newTaskId();
+    const task = await this.#validate(input, id, new Map(), null);
+    return { ...task, workspace: seed(id) };
   }
 
   /**

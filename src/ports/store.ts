@@ -9,6 +9,7 @@ import type {
   TaskEventKind,
 } from "../core/task.ts";
 import type { TaskStatus } from "../core/taskStatus.ts";
+import type { TaskWorkspace } from "../core/taskWorkspace.ts";
 
 /**
  * The storage port. Core code talks only to this interface; adapters (SQLite now, PostgreSQL next)
@@ -98,6 +99,26 @@ export interface Store {
   blockedTasks(limit: number): Promise<{ count: number; tasks: BlockedTask[] }>;
   dependenciesOf(taskId: string): Promise<DependencyInfo[]>;
   dependentsOf(taskId: string): Promise<DependencyInfo[]>;
+
+  /**
+   * Puts a claimed task back to `pending` behind a new task it must now wait for (a resolver of the
+   * conflict its dependencies' branches had), in one transaction: the new task is inserted (with its
+   * workspace), the edge added, and the transition applied, whose patch gives the attempt back. Nothing
+   * happens, and null is returned, when the transition's guard did not match.
+   */
+  deferTask(deferral: TaskDeferral): Promise<Task | null>;
+
+  // ---- workspaces ----------------------------------------------------------------------------
+
+  /** A task's git workspace, or null when it has none (isolation `none`). */
+  getWorkspace(taskId: string): Promise<TaskWorkspace | null>;
+  /** Workspaces, oldest change first, of one group or of given tasks when asked. */
+  listWorkspaces(filter: WorkspaceFilter): Promise<TaskWorkspace[]>;
+  /**
+   * Records workspaces as they are now (insert or replace), all in one transaction; a change of
+   * worktree state or merge state logs `task:workspace`. A workspace belongs to an existing task.
+   */
+  saveWorkspaces(workspaces: readonly TaskWorkspace[]): Promise<void>;
 
   // ---- events ------------------------------------------------------------------------------
 
@@ -256,6 +277,20 @@ export interface TaskTransition {
 export interface AgentStart {
   transition: TaskTransition;
   run: AgentRun;
+  /** The task's workspace as its agent starts, saved only when the transition applies. */
+  workspace?: TaskWorkspace;
+}
+
+export interface TaskDeferral {
+  transition: TaskTransition;
+  /** The task the deferred one waits for from now on (it is inserted). */
+  waitFor: NewTask;
+  now: number;
+}
+
+export interface WorkspaceFilter {
+  group?: string;
+  taskIds?: readonly string[];
 }
 
 export interface AgentFinish {
@@ -265,6 +300,13 @@ export interface AgentFinish {
   transition?: TaskTransition;
   /** Claim the next task in the same transaction (a busy worker's hot path). */
   claim?: ClaimRequest;
+  /** Workspaces as the agent's end left them, saved whatever the guard decides: they say what is in git. */
+  workspaces?: readonly TaskWorkspace[];
+  /**
+   * Applied only when the transition applies: tasks to insert (a resolver of a conflict this task's
+   * branch met in the merge queue) and workspaces saved after them (the conflict's records).
+   */
+  onCompletion?: { insert: readonly NewTask[]; workspaces: readonly TaskWorkspace[] };
 }
 
 export interface AgentFinishResult {

@@ -50,6 +50,9 @@ describe("config", { concurrency: true }, () => {
         "USE_API_MODE",
         "ANTHROPIC_API_KEY",
         "ORCHESTRATOR_BUSY_TIMEOUT_MS",
+        "ORCHESTRATOR_ISOLATION",
+        "ORCHESTRATOR_SETUP_COMMAND",
+        "ORCHESTRATOR_VERIFY_COMMAND",
       ],
     );
     assert.ok(json.settings.every((s) => s.source === "default"));
@@ -87,6 +90,9 @@ describe("config", { concurrency: true }, () => {
           "USE_API_MODE=true",
           `ANTHROPIC_API_KEY=${fileSecret}`,
           "ORCHESTRATOR_BUSY_TIMEOUT_MS=111",
+          "ORCHESTRATOR_ISOLATION=none",
+          "ORCHESTRATOR_SETUP_COMMAND=npm ci",
+          "ORCHESTRATOR_VERIFY_COMMAND=npm test",
           "",
         ].join("\n"),
       );
@@ -99,6 +105,9 @@ describe("config", { concurrency: true }, () => {
           ["USE_API_MODE", "true", ".env"],
           ["ANTHROPIC_API_KEY", "<set, redacted>", ".env"],
           ["ORCHESTRATOR_BUSY_TIMEOUT_MS", "111", ".env"],
+          ["ORCHESTRATOR_ISOLATION", "none", ".env"],
+          ["ORCHESTRATOR_SETUP_COMMAND", "npm ci", ".env"],
+          ["ORCHESTRATOR_VERIFY_COMMAND", "npm test", ".env"],
         ],
       );
       assert.equal(fromFile.database, sub.path("from-dotenv", "tasks.db"));
@@ -107,6 +116,7 @@ describe("config", { concurrency: true }, () => {
         ORCHESTRATOR_BASE_DIR: "from-env",
         MAX_AGENTS: "5",
         ORCHESTRATOR_BUSY_TIMEOUT_MS: "222",
+        ORCHESTRATOR_ISOLATION: "worktree",
       };
       const fromEnv = await sub.json<ConfigJson>(["config"], env);
       assert.deepEqual(
@@ -117,6 +127,9 @@ describe("config", { concurrency: true }, () => {
           ["USE_API_MODE", "true", ".env"],
           ["ANTHROPIC_API_KEY", "<set, redacted>", ".env"],
           ["ORCHESTRATOR_BUSY_TIMEOUT_MS", "222", "environment"],
+          ["ORCHESTRATOR_ISOLATION", "worktree", "environment"],
+          ["ORCHESTRATOR_SETUP_COMMAND", "npm ci", ".env"],
+          ["ORCHESTRATOR_VERIFY_COMMAND", "npm test", ".env"],
         ],
       );
 

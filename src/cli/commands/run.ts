@@ -38,6 +38,12 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
         default: DEFAULT_TIMEOUT,
       },
       {
+        name: "isolation",
+        value: "<mode>",
+        description:
+          "worktree (a git worktree and branch per task), none (all in this directory) or auto (env ORCHESTRATOR_ISOLATION; default auto: worktree in a git repository)",
+      },
+      {
         name: "lease",
         value: "<duration>",
         description:
@@ -46,11 +52,16 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
       },
     ],
     details:
-      "Ctrl-C stops taking new tasks and waits for running agents; a second Ctrl-C ends them (their tasks are\nretried later). Agents work in the current directory.",
+      "Ctrl-C stops taking new tasks and waits for running agents; a second Ctrl-C ends them (their tasks are\nretried later). In a git repository each task works in its own worktree under the base dir, on\nbranch orchestrate/<plan>/<task>; finished work is merged into orchestrate/<plan>/integration. Your own\ncheckout is never touched: review with 'orchestrate diff', bring it in with 'orchestrate merge'.",
     async run(parsed) {
       const globals = globalsOf(parsed);
       const maxAgents = stringOption(parsed, "maxAgents");
-      const config = configFrom(maxAgents === undefined ? globals : { ...globals, maxAgents });
+      const isolation = stringOption(parsed, "isolation");
+      const config = configFrom({
+        ...globals,
+        ...(maxAgents === undefined ? {} : { maxAgents }),
+        ...(isolation === undefined ? {} : { isolation }),
+      });
       const agentConfig = loadAgentConfig(config.baseDir);
       const timeoutMs = parseDuration(
         stringOption(parsed, "timeout") ?? DEFAULT_TIMEOUT,

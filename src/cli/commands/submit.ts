@@ -87,6 +87,12 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
         description: "with --decompose: auto, heuristic, anthropic-api, openai-api, claude",
         default: "auto",
       },
+      {
+        name: "isolation",
+        value: "<mode>",
+        description:
+          "worktree (its own git worktree and branch, from HEAD now), none, or auto (env ORCHESTRATOR_ISOLATION)",
+      },
       { name: "quiet", short: "q", description: "print only the task id" },
       { name: "json", description: "print the task as JSON" },
     ],
@@ -101,7 +107,11 @@ export function makeSubmitCommand(env: CommandEnv): CommandSpec {
           'describe the work: orchestrate submit "Add a login endpoint"',
         );
       }
-      const config = configFrom(globalsOf(parsed));
+      const isolation = stringOption(parsed, "isolation");
+      const config = configFrom({
+        ...globalsOf(parsed),
+        ...(isolation === undefined ? {} : { isolation }),
+      });
       if (flag(parsed, "decompose")) {
         const { submitDecomposed } = await import("./submitDecomposed.ts");
         return submitDecomposed(env, parsed, config, description);

@@ -8,6 +8,7 @@ import type {
 } from "../../../core/plan.ts";
 import type { AgentRun, DependencyInfo, NewTask, Task, TaskEvent } from "../../../core/task.ts";
 import type { TaskStatus } from "../../../core/taskStatus.ts";
+import type { TaskWorkspace } from "../../../core/taskWorkspace.ts";
 import type {
   AgentFinish,
   AgentFinishResult,
@@ -16,9 +17,11 @@ import type {
   ClaimRequest,
   PlanTaskToQueue,
   Store,
+  TaskDeferral,
   TaskFilter,
   TaskTransition,
   WorkerProgress,
+  WorkspaceFilter,
 } from "../../../ports/store.ts";
 import { SqliteAgentRuns } from "./sqliteAgentRuns.ts";
 import { CLEANUP_CHUNK, SqliteCleanup } from "./sqliteCleanup.ts";
@@ -27,6 +30,7 @@ import { openDatabase } from "./sqliteDatabase.ts";
 import { SqliteEvents } from "./sqliteEvents.ts";
 import { SqlitePlans } from "./sqlitePlans.ts";
 import { SqliteTasks } from "./sqliteTasks.ts";
+import { SqliteWorkspaces } from "./sqliteWorkspaces.ts";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -52,6 +56,7 @@ export class SqliteStore implements Store {
   readonly #agentRuns: SqliteAgentRuns;
   readonly #plans: SqlitePlans;
   readonly #cleanup: SqliteCleanup;
+  readonly #workspaces: SqliteWorkspaces;
   #lastClaimEmpty = false;
 
   constructor(conn: SqliteConnection) {
@@ -64,6 +69,7 @@ export class SqliteStore implements Store {
     );
     this.#agentRuns = new SqliteAgentRuns(conn, this.#events);
     this.#cleanup = new SqliteCleanup(conn, this.#events);
+    this.#workspaces = new SqliteWorkspaces(conn, this.#events);
   }
 
   async close(): Promise<void> {
@@ -78,7 +84,15 @@ export class SqliteStore implements Store {
   // ---- tasks ---------------------------------------------------------------------------------
 
   async insertTasks(tasks: readonly NewTask[], now: number): Promise<void> {
-    this.#conn.write(() => this.#tasks.insert(tasks, now));
+    this.#conn.write(() => this.#insertTasks(tasks, now));
+  }
+
+  /** Tasks with their workspaces (inside the caller's transaction). */
+  #insertTasks(tasks: readonly NewTask[], now: number): void {
+    this.#tasks.insert(tasks, now);
+    for (const task of tasks) {
+      if (task.workspace) this.#workspaces.insertSeed(task.id, task.workspace, now);
+    }
   }
 
   async claimTask(request: ClaimRequest): Promise<Task | null> {
@@ -100,6 +114,7 @@ export class SqliteStore implements Store {
     return this.#conn.write(() => {
       const task = this.#tasks.transition(start.transition);
       if (task) this.#agentRuns.insert(start.run);
+      if (task && start.workspace) this.#workspaces.save(start.workspace);
       return task;
     });
   }
@@ -107,11 +122,16 @@ export class SqliteStore implements Store {
   async finishAgent(finish: AgentFinish): Promise<AgentFinishResult> {
     return this.#conn.write(() => {
       this.#agentRuns.end(finish.agentRunId, finish.end);
+      for (const ws of finish.workspaces ?? []) this.#workspaces.save(ws);
       let task: Task | null = null;
       let current: Task | null = null;
       if (finish.transition) {
         task = this.#tasks.transition(finish.transition);
         if (!task) current = this.#tasks.get(finish.transition.taskId);
+      }
+      if (task && finish.onCompletion) {
+        this.#insertTasks(finish.onCompletion.insert, finish.transition?.now ?? finish.end.endedAt);
+        for (const ws of finish.onCompletion.workspaces) this.#workspaces.save(ws);
       }
       if (!finish.claim) return { task, current, next: null };
       const next = this.#tasks.claim(finish.claim);
@@ -171,6 +191,33 @@ export class SqliteStore implements Store {
 
   async dependentsOf(taskId: string): Promise<DependencyInfo[]> {
     return this.#conn.read(() => this.#tasks.dependentsOf(taskId));
+  }
+
+  async deferTask(deferral: TaskDeferral): Promise<Task | null> {
+    return this.#conn.write(() => {
+      const task = this.#tasks.transition(deferral.transition);
+      if (!task) return null;
+      this.#insertTasks([deferral.waitFor], deferral.now);
+      this.#tasks.addDependency(task.id, deferral.waitFor.id, deferral.now);
+      return this.#tasks.get(task.id);
+    });
+  }
+
+  // ---- workspaces ----------------------------------------------------------------------------
+
+  async getWorkspace(taskId: string): Promise<TaskWorkspace | null> {
+    return this.#conn.read(() => this.#workspaces.get(taskId));
+  }
+
+  async listWorkspaces(filter: WorkspaceFilter): Promise<TaskWorkspace[]> {
+    return this.#conn.read(() => this.#workspaces.list(filter));
+  }
+
+  async saveWorkspaces(workspaces: readonly TaskWorkspace[]): Promise<void> {
+    if (workspaces.length === 0) return;
+    this.#conn.write(() => {
+      for (const ws of workspaces) this.#workspaces.save(ws);
+    });
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -265,7 +312,7 @@ export class SqliteStore implements Store {
         );
       }
       if (status !== "approved") return { plan: this.#plans.get(planId) as Plan, queued: false };
-      this.#tasks.insert(tasks, now);
+      this.#insertTasks(tasks, now);
       this.#plans.markExecuting(planId, tasks, now);
       return { plan: this.#plans.get(planId) as Plan, queued: true };
     });

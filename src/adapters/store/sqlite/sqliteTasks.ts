@@ -95,6 +95,21 @@ export class SqliteTasks {
   }
 
   /**
+   * Makes an existing task wait for another one as well (inside the caller's transaction): the edge,
+   * and one more unmet dependency unless that task is complete already.
+   */
+  addDependency(taskId: string, dependsOn: string, now: number): void {
+    const added = this.#conn
+      .stmt("INSERT OR IGNORE INTO task_dependencies (task_id, depends_on) VALUES (?, ?)")
+      .run(taskId, dependsOn);
+    if (Number(added.changes) === 0) return;
+    this.#conn
+      .stmt(`UPDATE tasks SET unmet_deps = unmet_deps + 1, updated_at = ?
+        WHERE id = ? AND (SELECT status FROM tasks WHERE id = ?) <> 'completed'`)
+      .run(now, taskId, dependsOn);
+  }
+
+  /**
    * Whether a claim could find a task now, read without the write lock: an idle worker's poll then
    * costs a read instead of a write transaction that every other process would queue behind.
    */
