@@ -50,11 +50,16 @@ export interface TaskWorkspace {
   branch: string;
   /** The commit the task's work is measured against (HEAD when it was submitted or its plan executed). */
   baseCommit: string;
+  /**
+   * Where the task's own work starts: the base with its dependencies' branches merged (the base itself
+   * for a task without any); null before its worktree was first made. Its diff is measured from here.
+   */
+  startCommit: string | null;
   /** The branch's last commit as recorded after its latest agent; null before any agent ended. */
   headCommit: string | null;
   /** The worktree directory while it exists. */
   path: string | null;
-  /** Files the branch changed against the base, as of `headCommit`. */
+  /** Files the task's own work changed (from `startCommit`), as of `headCommit`. */
   filesChanged: readonly string[];
   state: WorktreeState;
   merge: MergeState;
@@ -130,6 +135,7 @@ export function workspaceFromSeed(taskId: string, seed: WorkspaceSeed, now: numb
     group: seed.group,
     branch: seed.branch,
     baseCommit: seed.baseCommit,
+    startCommit: null,
     headCommit: null,
     path: null,
     filesChanged: [],

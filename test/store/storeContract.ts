@@ -8,12 +8,15 @@ import { ConflictError, NotFoundError } from "../../src/core/errors.ts";
 import type { Plan, PlanStatus } from "../../src/core/plan.ts";
 import type { AgentRun, Task, TaskEvent } from "../../src/core/task.ts";
 import { LEASED_STATUSES, TASK_STATUSES, type TaskStatus } from "../../src/core/taskStatus.ts";
+import type { ResolverSpec, TaskWorkspace } from "../../src/core/taskWorkspace.ts";
 import type { Store, TaskTransition } from "../../src/ports/store.ts";
 import {
   agentStartOf,
+  BASE_COMMIT,
   cancellationOf,
   claimAt,
   completionOf,
+  deferralOf,
   failureOf,
   LEASE_MS,
   leaseExpiryOf,
@@ -21,12 +24,14 @@ import {
   newTask,
   plannedTask,
   requeueOf,
+  seedOf,
   startOf,
   T0,
   taskId,
   tasksToQueue,
   W1,
   W2,
+  workspaceOf,
 } from "./storeFixtures.ts";
 
 /** A fresh store of one adapter, for one test. */
@@ -74,6 +79,9 @@ const SECTIONS: [string, (test: ContractTest) => void][] = [
   ["leases", leaseContract],
   ["guarded transitions", transitionContract],
   ["startAgent and finishAgent", agentContract],
+  ["task workspaces", workspaceContract],
+  ["workspaces with an agent's start and end", agentWorkspaceContract],
+  ["deferring a task behind a new one", deferContract],
   ["agent runs", agentRunContract],
   ["counts and dependencies", countContract],
   ["the event log", eventContract],
@@ -139,6 +147,37 @@ async function startedAgent(
   const start = agentStartOf(claimed, agentId, now);
   const task = must(await store.startAgent(start), "the started task");
   return { task, run: start.run };
+}
+
+/** Inserts a task with a workspace seed, claims it and starts agent `agentId` in its worktree. */
+async function startedInWorkspace(
+  store: Store,
+  id: string,
+  agentId: string,
+  now: number,
+): Promise<{ task: Task; run: AgentRun; workspace: TaskWorkspace }> {
+  await store.insertTasks([newTask(id, { workspace: seedOf(id) })], now);
+  const claimed = await claimExpecting(store, id, now);
+  const workspace = workspaceOf(id, now, { headCommit: null, filesChanged: [] });
+  const start = { ...agentStartOf(claimed, agentId, now), workspace };
+  const task = must(await store.startAgent(start), "the started task");
+  return { task, run: start.run, workspace };
+}
+
+/** A workspace as a later change leaves it. */
+function changed(workspace: TaskWorkspace, fields: Partial<TaskWorkspace>): TaskWorkspace {
+  return { ...workspace, ...fields };
+}
+
+function taskIdsOf(workspaces: readonly TaskWorkspace[]): string[] {
+  return workspaces.map((ws) => ws.taskId);
+}
+
+/** The `task:workspace` events of the log: task, time and data. */
+async function workspaceEvents(store: Store): Promise<unknown[][]> {
+  return (await allEvents(store))
+    .filter((e) => e.kind === "task:workspace")
+    .map((e) => [e.taskId, e.at, e.data]);
 }
 
 function zeroCounts(): Record<TaskStatus, number> {
@@ -1007,6 +1046,620 @@ function agentContract(test: ContractTest): void {
   });
 }
 
+// ---- workspaces ---------------------------------------------------------------------------------
+
+function workspaceContract(test: ContractTest): void {
+  test("insertTasks records a seeded task's workspace (new, merge pending or the seed's) and none without a seed", async (store) => {
+    const [plain, resolver, unseeded, nulled] = taskIds(4);
+    const resolves: ResolverSpec = {
+      kind: "base",
+      forTasks: [plain],
+      merges: ["orchestrate/tasks/x", "orchestrate/tasks/y"],
+      files: ["src/a.ts"],
+    };
+    await store.insertTasks(
+      [
+        newTask(plain, { workspace: seedOf(plain) }),
+        newTask(resolver, { workspace: seedOf(resolver, { merge: "none", resolves }) }),
+        newTask(unseeded),
+        newTask(nulled, { workspace: null }),
+      ],
+      T0,
+    );
+    assert.deepEqual(await store.getWorkspace(plain), {
+      taskId: plain,
+      group: "tasks",
+      branch: `orchestrate/tasks/${plain}`,
+      baseCommit: BASE_COMMIT,
+      startCommit: null,
+      headCommit: null,
+      path: null,
+      filesChanged: [],
+      state: "new",
+      merge: "pending",
+      resolverTaskId: null,
+      resolves: null,
+      setupLog: null,
+      verifyLog: null,
+      updatedAt: T0,
+    });
+    const seeded = must(await store.getWorkspace(resolver));
+    assert.deepEqual(
+      [seeded.state, seeded.merge, seeded.resolves, seeded.headCommit, seeded.filesChanged],
+      ["new", "none", resolves, null, []],
+    );
+    assert.equal(await store.getWorkspace(unseeded), null);
+    assert.equal(await store.getWorkspace(nulled), null);
+    assert.equal(await store.getWorkspace(taskId(99)), null);
+    assert.deepEqual(taskIdsOf(await store.listWorkspaces({})), [plain, resolver]);
+    assert.deepEqual(
+      (await allEvents(store)).map((e) => e.kind),
+      range(4).map(() => "task:submitted"),
+      "a seed is recorded with its task, not logged as a change",
+    );
+  });
+
+  test("a seeded workspace is inserted with its task, all or nothing", async (store) => {
+    const [kept, fresh, broken] = taskIds(3);
+    await store.insertTasks([newTask(kept, { workspace: seedOf(kept) })], T0);
+    const before = must(await store.getWorkspace(kept));
+    await rejectsWith(
+      store.insertTasks(
+        [
+          newTask(fresh, { workspace: seedOf(fresh) }),
+          newTask(broken, { workspace: seedOf(broken), dependsOn: [taskId(99)] }),
+        ],
+        T0 + 1,
+      ),
+      NotFoundError,
+      "dependency-missing",
+    );
+    const otherSeed = seedOf(kept, {
+      branch: "orchestrate/tasks/other",
+      baseCommit: "3".repeat(40),
+    });
+    await rejectsWith(
+      store.insertTasks(
+        [newTask(fresh, { workspace: seedOf(fresh) }), newTask(kept, { workspace: otherSeed })],
+        T0 + 2,
+      ),
+      ConflictError,
+      "task-exists",
+    );
+    assert.deepEqual(
+      await store.listWorkspaces({}),
+      [before],
+      "no workspace of a refused batch, and the first task's is untouched",
+    );
+  });
+
+  test("executePlan records the workspaces of its seeded tasks, once", async (store) => {
+    const plan = newPlan(PLAN_A, T0);
+    await approvedPlan(store, plan, T0 + 1);
+    const group = `plan-${PLAN_A.slice(0, 8)}`;
+    const seeded = (idOf: (key: string) => string) =>
+      tasksToQueue(plan, idOf).map((t) => ({
+        ...t,
+        workspace: seedOf(t.id, { group, branch: `orchestrate/${group}/${t.key}` }),
+      }));
+    const idOf = idsFor("e");
+    assert.equal((await store.executePlan(PLAN_A, seeded(idOf), T0 + 2)).queued, true);
+    const recorded = await store.listWorkspaces({ group });
+    assert.deepEqual(
+      recorded.map((ws) => [ws.taskId, ws.branch, ws.baseCommit, ws.state, ws.merge, ws.updatedAt]),
+      ["t1", "t2"].map((k) => [
+        idOf(k),
+        `orchestrate/${group}/${k}`,
+        BASE_COMMIT,
+        "new",
+        "pending",
+        T0 + 2,
+      ]),
+    );
+    assert.equal((await store.executePlan(PLAN_A, seeded(idsFor("f")), T0 + 3)).queued, false);
+    assert.deepEqual(await store.listWorkspaces({}), recorded, "no workspace recorded twice");
+  });
+
+  test("saveWorkspaces inserts or replaces workspaces with every field, as getWorkspace reads them back", async (store, opened) => {
+    const other = await opened.another();
+    const [conflicted, resolver, unseeded] = taskIds(3);
+    await store.insertTasks(
+      [
+        newTask(conflicted, { workspace: seedOf(conflicted) }),
+        newTask(resolver, { workspace: seedOf(resolver) }),
+        newTask(unseeded),
+      ],
+      T0,
+    );
+    const inConflict = workspaceOf(conflicted, T0 + 1, {
+      state: "idle",
+      merge: "conflict",
+      resolverTaskId: resolver,
+      verifyLog: "tests: 3 failed",
+    });
+    const resolving = workspaceOf(resolver, T0 + 1, {
+      merge: "none",
+      resolves: {
+        kind: "integration",
+        forTasks: [conflicted],
+        merges: ["orchestrate/tasks/integration", `orchestrate/tasks/${conflicted}`],
+        files: ["src/a.ts", "src/b.ts"],
+      },
+    });
+    const fresh = workspaceOf(unseeded, T0 + 2, {
+      state: "new",
+      startCommit: null,
+      headCommit: null,
+      path: null,
+      filesChanged: [],
+      setupLog: null,
+    });
+    await store.saveWorkspaces([inConflict, resolving, fresh]);
+    for (const reader of [store, other]) {
+      assert.deepEqual(await reader.getWorkspace(conflicted), inConflict);
+      assert.deepEqual(await reader.getWorkspace(resolver), resolving);
+      assert.deepEqual(await reader.getWorkspace(unseeded), fresh, "a task that had none gets one");
+    }
+    const replaced = changed(inConflict, {
+      group: "plan-c3c3c3c3",
+      branch: "orchestrate/plan-c3c3c3c3/t1",
+      baseCommit: "4".repeat(40),
+      startCommit: "6".repeat(40),
+      headCommit: "5".repeat(40),
+      path: null,
+      filesChanged: ["src/c.ts"],
+      state: "removed",
+      merge: "merged",
+      resolverTaskId: null,
+      resolves: null,
+      setupLog: null,
+      verifyLog: null,
+      updatedAt: T0 + 3,
+    });
+    await store.saveWorkspaces([replaced]);
+    assert.deepEqual(
+      await store.getWorkspace(conflicted),
+      replaced,
+      "every field replaced, to null too",
+    );
+    await store.saveWorkspaces([changed(resolving, { resolves: null, updatedAt: T0 + 4 })]);
+    assert.equal(must(await store.getWorkspace(resolver)).resolves, null);
+    await store.saveWorkspaces([]);
+    assert.deepEqual(taskIdsOf(await store.listWorkspaces({})), [unseeded, conflicted, resolver]);
+  });
+
+  test("listWorkspaces lists the oldest change first (then by task id), of a group or of given tasks", async (store) => {
+    const [a, b, c, d, none] = taskIds(5);
+    await store.insertTasks(
+      [a, b, c, d, none].map((id) => newTask(id)),
+      T0,
+    );
+    const group = `plan-${PLAN_A.slice(0, 8)}`;
+    await store.saveWorkspaces([
+      workspaceOf(d, T0 + 3),
+      workspaceOf(c, T0 + 2, { group }),
+      workspaceOf(b, T0 + 1, { group }),
+      workspaceOf(a, T0 + 2),
+    ]);
+    const list = async (filter: Parameters<Store["listWorkspaces"]>[0]) =>
+      taskIdsOf(await store.listWorkspaces(filter));
+    assert.deepEqual(await list({}), [b, a, c, d]);
+    assert.deepEqual(await list({ group }), [b, c]);
+    assert.deepEqual(await list({ group: "tasks" }), [a, d]);
+    assert.deepEqual(await list({ taskIds: [d, a, none, taskId(99)] }), [a, d]);
+    assert.deepEqual(await list({ group, taskIds: [a, c] }), [c]);
+    assert.deepEqual(await list({ taskIds: [] }), []);
+    assert.deepEqual(await list({ group: "plan-00000000" }), []);
+    await store.saveWorkspaces([workspaceOf(b, T0 + 4, { group })]);
+    assert.deepEqual(await list({}), [a, c, d, b], "a change moves a workspace last");
+    assert.deepEqual(await store.listWorkspaces({ taskIds: [c] }), [
+      must(await store.getWorkspace(c)),
+    ]);
+  });
+
+  test("saveWorkspaces logs task:workspace (state, merge, branch, head) only when the state or merge state changed", async (store) => {
+    const id = taskId(1);
+    const branch = `orchestrate/tasks/${id}`;
+    await store.insertTasks([newTask(id, { workspace: seedOf(id) })], T0);
+    const active = workspaceOf(id, T0 + 1, { headCommit: "2".repeat(40) });
+    await store.saveWorkspaces([active]);
+    // The same state and merge state: a new head, files, logs and time are not a change to log.
+    await store.saveWorkspaces([
+      changed(active, {
+        headCommit: "3".repeat(40),
+        filesChanged: ["src/x.ts"],
+        verifyLog: "ok",
+        path: "/elsewhere",
+        updatedAt: T0 + 2,
+      }),
+    ]);
+    const idle = changed(active, { state: "idle", headCommit: "3".repeat(40), updatedAt: T0 + 3 });
+    await store.saveWorkspaces([idle]);
+    await store.saveWorkspaces([changed(idle, { updatedAt: T0 + 4 })]);
+    await store.saveWorkspaces([changed(idle, { merge: "merged", updatedAt: T0 + 5 })]);
+    await store.saveWorkspaces([changed(idle, { merge: "merged", updatedAt: T0 + 6 })]);
+    const data = (state: string, merge: string, head: string) => ({ state, merge, branch, head });
+    assert.deepEqual(await workspaceEvents(store), [
+      [id, T0 + 1, data("active", "pending", "2".repeat(40))],
+      [id, T0 + 3, data("idle", "pending", "3".repeat(40))],
+      [id, T0 + 5, data("idle", "merged", "3".repeat(40))],
+    ]);
+    const logged = must((await store.eventsFor(id, 1))[0]);
+    assert.deepEqual([logged.kind, logged.workerId], ["task:workspace", null]);
+
+    await store.saveWorkspaces([
+      changed(idle, { state: "removed", merge: "merged", headCommit: null, updatedAt: T0 + 7 }),
+    ]);
+    const removed = must((await store.eventsFor(id, 1))[0]);
+    assert.deepEqual(
+      [removed.kind, removed.data?.["state"], removed.data?.["head"] ?? null],
+      ["task:workspace", "removed", null],
+    );
+  });
+
+  test("saveWorkspaces is all or nothing: a workspace of a missing task saves none of them", async (store) => {
+    const id = taskId(1);
+    await store.insertTasks([newTask(id, { workspace: seedOf(id) })], T0);
+    const seeded = must(await store.getWorkspace(id));
+    const eventsBefore = await allEvents(store);
+    await assert.rejects(
+      store.saveWorkspaces([workspaceOf(id, T0 + 1), workspaceOf(taskId(99), T0 + 1)]),
+    );
+    assert.deepEqual(await store.listWorkspaces({}), [seeded]);
+    assert.deepEqual(await allEvents(store), eventsBefore);
+  });
+}
+
+function agentWorkspaceContract(test: ContractTest): void {
+  test("startAgent saves the task's workspace with the start", async (store, opened) => {
+    const id = taskId(1);
+    const { workspace } = await startedInWorkspace(store, id, "agent-1", T0 + 1);
+    assert.equal(workspace.state, "active");
+    assert.deepEqual(await store.getWorkspace(id), workspace);
+    assert.deepEqual(await (await opened.another()).getWorkspace(id), workspace);
+    assert.deepEqual(await workspaceEvents(store), [
+      [id, T0 + 1, { state: "active", merge: "pending", branch: workspace.branch }],
+    ]);
+  });
+
+  test("startAgent whose guard does not match saves no workspace", async (store) => {
+    const [cancelled, others] = taskIds(2);
+    await store.insertTasks(
+      [
+        newTask(cancelled, { workspace: seedOf(cancelled) }),
+        newTask(others, { workspace: seedOf(others) }),
+      ],
+      T0,
+    );
+    const claimed = await claimExpecting(store, cancelled, T0 + 1, W1);
+    await apply(store, cancellationOf(cancelled, T0 + 2));
+    const theirs = await claimExpecting(store, others, T0 + 3, W2);
+    const seeded = await store.listWorkspaces({});
+    const eventsBefore = await allEvents(store);
+    const refused = await store.startAgent({
+      ...agentStartOf(claimed, "agent-1", T0 + 4),
+      workspace: workspaceOf(cancelled, T0 + 4),
+    });
+    assert.equal(refused, null, "a cancelled task");
+    const notHeld = await store.startAgent({
+      ...agentStartOf(theirs, "agent-2", T0 + 4),
+      transition: startOf(others, W1, "agent-2", T0 + 4),
+      workspace: workspaceOf(others, T0 + 4),
+    });
+    assert.equal(notHeld, null, "another worker's task");
+    assert.deepEqual(await store.listWorkspaces({}), seeded);
+    assert.deepEqual(await allEvents(store), eventsBefore);
+  });
+
+  test("finishAgent saves its workspaces whether or not its transition applies", async (store, opened) => {
+    const other = await opened.another();
+    const [done, cancelled, untouched] = taskIds(3);
+    const first = await startedInWorkspace(store, done, "agent-1", T0 + 1);
+    const second = await startedInWorkspace(store, cancelled, "agent-2", T0 + 1);
+    const third = await startedInWorkspace(store, untouched, "agent-3", T0 + 1);
+    await apply(other, cancellationOf(cancelled, T0 + 2));
+    const ended = (ws: TaskWorkspace, now: number) =>
+      changed(ws, {
+        state: "idle",
+        headCommit: "3".repeat(40),
+        filesChanged: ["a"],
+        updatedAt: now,
+      });
+
+    const completed = await store.finishAgent({
+      agentRunId: first.run.id,
+      end: { endedAt: T0 + 3, exitCode: 0 },
+      transition: completionOf(done, T0 + 3, W1),
+      workspaces: [ended(first.workspace, T0 + 3)],
+    });
+    assert.equal(completed.task?.status, "completed");
+    assert.deepEqual(await store.getWorkspace(done), ended(first.workspace, T0 + 3));
+
+    const refused = await store.finishAgent({
+      agentRunId: second.run.id,
+      end: { endedAt: T0 + 4, exitCode: 0 },
+      transition: completionOf(cancelled, T0 + 4, W1),
+      workspaces: [ended(second.workspace, T0 + 4)],
+    });
+    assert.deepEqual([refused.task, refused.current?.status], [null, "cancelled"]);
+    assert.deepEqual(
+      await store.getWorkspace(cancelled),
+      ended(second.workspace, T0 + 4),
+      "what git has is saved, whatever became of the task",
+    );
+
+    const closedOnly = await store.finishAgent({
+      agentRunId: third.run.id,
+      end: { endedAt: T0 + 5, endReason: "run died" },
+      workspaces: [ended(third.workspace, T0 + 5)],
+    });
+    assert.deepEqual(closedOnly, { task: null, current: null, next: null });
+    assert.deepEqual(await store.getWorkspace(untouched), ended(third.workspace, T0 + 5));
+    assert.equal(countOf(await allEvents(store), "task:workspace"), 6, "three starts, three ends");
+  });
+
+  test("finishAgent's onCompletion inserts its tasks, then saves its workspaces, only when the transition applies", async (store, opened) => {
+    const other = await opened.another();
+    const [merged, resolver, lost, notQueued] = taskIds(4);
+    const first = await startedInWorkspace(store, merged, "agent-1", T0 + 1);
+    const record = changed(first.workspace, { state: "idle", updatedAt: T0 + 2 });
+    const inConflict = changed(record, { merge: "conflict", resolverTaskId: resolver });
+    const resolves: ResolverSpec = {
+      kind: "integration",
+      forTasks: [merged],
+      merges: ["orchestrate/tasks/integration", record.branch],
+      files: ["src/a.ts"],
+    };
+    // A workspace of the task inserted with it: saved only once that task exists.
+    const resolverReady = workspaceOf(resolver, T0 + 2, { state: "new", merge: "none", resolves });
+    const result = await store.finishAgent({
+      agentRunId: first.run.id,
+      end: { endedAt: T0 + 2, exitCode: 0 },
+      transition: completionOf(merged, T0 + 2, W1),
+      workspaces: [record],
+      onCompletion: {
+        // Of low priority, so that the next claim below takes the next task started, not it.
+        insert: [
+          newTask(resolver, {
+            priority: 1,
+            workspace: seedOf(resolver, { merge: "none", resolves }),
+          }),
+        ],
+        workspaces: [inConflict, resolverReady],
+      },
+    });
+    assert.equal(result.task?.status, "completed");
+    const queued = must(await store.getTask(resolver), "the resolver");
+    assert.deepEqual([queued.status, queued.createdAt], ["pending", T0 + 2]);
+    assert.deepEqual(await eventKinds(store, resolver), ["task:submitted"]);
+    assert.deepEqual(
+      await store.getWorkspace(merged),
+      inConflict,
+      "the conflict's record is saved after the agent's own",
+    );
+    assert.deepEqual(await store.getWorkspace(resolver), resolverReady);
+    assert.deepEqual(
+      (await store.eventsFor(merged, ALL))
+        .filter((e) => e.kind === "task:workspace")
+        .map((e) => [e.data?.["state"], e.data?.["merge"]]),
+      [
+        ["active", "pending"],
+        ["idle", "pending"],
+        ["idle", "conflict"],
+      ],
+    );
+
+    // Another terminal cancelled the task: the agent's record is saved, the completion's is not.
+    const second = await startedInWorkspace(store, lost, "agent-2", T0 + 3);
+    await apply(other, cancellationOf(lost, T0 + 4));
+    const lostRecord = changed(second.workspace, { state: "idle", updatedAt: T0 + 5 });
+    const refused = await store.finishAgent({
+      agentRunId: second.run.id,
+      end: { endedAt: T0 + 5, exitCode: 0 },
+      transition: completionOf(lost, T0 + 5, W1),
+      workspaces: [lostRecord],
+      onCompletion: {
+        insert: [newTask(notQueued, { workspace: seedOf(notQueued) })],
+        workspaces: [changed(lostRecord, { merge: "conflict", resolverTaskId: notQueued })],
+      },
+    });
+    assert.deepEqual([refused.task, refused.current?.status], [null, "cancelled"]);
+    assert.equal(await store.getTask(notQueued), null);
+    assert.equal(await store.getWorkspace(notQueued), null);
+    assert.deepEqual(await store.getWorkspace(lost), lostRecord);
+    assert.deepEqual(await eventKinds(store, notQueued), []);
+  });
+
+  test("startAgent and finishAgent with workspaces are all or nothing", async (store) => {
+    const [a, b, taken] = taskIds(3);
+    const started = await startedInWorkspace(store, a, "agent-1", T0 + 1);
+    await store.insertTasks(
+      [newTask(b, { workspace: seedOf(b) }), newTask(taken, { workspace: seedOf(taken) })],
+      T0 + 2,
+    );
+    const claimed = await claimExpecting(store, b, T0 + 2);
+    const workspacesBefore = await store.listWorkspaces({});
+    const taskBefore = await mustGet(store, a);
+    const eventsBefore = await allEvents(store);
+    // The run row cannot be inserted (its id is taken): the workspace is not saved either.
+    await assert.rejects(
+      store.startAgent({
+        ...agentStartOf(claimed, started.run.id, T0 + 3),
+        workspace: workspaceOf(b, T0 + 3),
+      }),
+    );
+    const finish = {
+      agentRunId: started.run.id,
+      end: { endedAt: T0 + 4, exitCode: 0 },
+      transition: completionOf(a, T0 + 4, W1),
+    };
+    const record = changed(started.workspace, { state: "idle", updatedAt: T0 + 4 });
+    // The completion's task cannot be inserted (its id is taken): the agent's record is undone too.
+    await rejectsWith(
+      store.finishAgent({
+        ...finish,
+        workspaces: [record],
+        onCompletion: { insert: [newTask(taken)], workspaces: [] },
+      }),
+      ConflictError,
+      "task-exists",
+    );
+    // A workspace of a missing task: the run stays open and the task is not completed.
+    await assert.rejects(
+      store.finishAgent({ ...finish, workspaces: [record, workspaceOf(taskId(99), T0 + 4)] }),
+    );
+    assert.deepEqual(await store.listWorkspaces({}), workspacesBefore);
+    assert.deepEqual(await store.getTask(a), taskBefore);
+    assert.deepEqual(await store.getTask(b), claimed);
+    assert.deepEqual(
+      (await store.agentRunsFor(a)).map((r) => r.endedAt),
+      [null],
+      "the run is still open",
+    );
+    assert.deepEqual(await store.agentRunsFor(b), []);
+    assert.deepEqual(await allEvents(store), eventsBefore, "nothing of any was logged");
+  });
+}
+
+// ---- deferring ----------------------------------------------------------------------------------
+
+function deferContract(test: ContractTest): void {
+  test("deferTask puts a claimed task back to pending behind a new task, inserted with its workspace", async (store) => {
+    const [dep, deferred, resolver] = taskIds(3);
+    await store.insertTasks([newTask(dep)], T0);
+    await claimAndComplete(store, dep, T0 + 1);
+    await store.insertTasks(
+      [newTask(deferred, { dependsOn: [dep], workspace: seedOf(deferred) })],
+      T0 + 2,
+    );
+    const claimed = await claimExpecting(store, deferred, T0 + 3);
+    assert.deepEqual([claimed.attempts, claimed.unmetDependencies], [1, 0]);
+    const resolves: ResolverSpec = {
+      kind: "base",
+      forTasks: [deferred],
+      merges: [`orchestrate/tasks/${dep}`, "orchestrate/tasks/other"],
+      files: ["src/a.ts"],
+    };
+    const waitFor = newTask(resolver, {
+      priority: 3,
+      workspace: seedOf(resolver, { merge: "none", resolves }),
+    });
+    const result = must(await store.deferTask(deferralOf(claimed, waitFor, T0 + 4)));
+    assert.deepEqual(result, await store.getTask(deferred), "the task as stored after");
+    assert.deepEqual(
+      [result.status, result.attempts, result.workerId, result.assignedTo, result.assignedAt],
+      ["pending", 0, null, null, null],
+    );
+    assert.deepEqual(
+      [result.leaseExpiresAt, result.unmetDependencies, result.updatedAt],
+      [null, 1, T0 + 4],
+      "one more unmet dependency: the new task",
+    );
+    assert.deepEqual(
+      sorted(await store.dependenciesOf(deferred)).map((d) => [d.id, d.status]),
+      [
+        [dep, "completed"],
+        [resolver, "pending"],
+      ],
+    );
+    assert.deepEqual(ids(await store.dependentsOf(resolver)), [deferred]);
+    const inserted = must(await store.getTask(resolver), "the new task");
+    assert.deepEqual(
+      [inserted.status, inserted.priority, inserted.createdAt, inserted.unmetDependencies],
+      ["pending", 3, T0 + 4, 0],
+    );
+    assert.deepEqual(await store.getWorkspace(resolver), {
+      taskId: resolver,
+      group: "tasks",
+      branch: `orchestrate/tasks/${resolver}`,
+      baseCommit: BASE_COMMIT,
+      startCommit: null,
+      headCommit: null,
+      path: null,
+      filesChanged: [],
+      state: "new",
+      merge: "none",
+      resolverTaskId: null,
+      resolves,
+      setupLog: null,
+      verifyLog: null,
+      updatedAt: T0 + 4,
+    });
+    assert.equal(must(await store.getWorkspace(deferred)).state, "new", "its own is left alone");
+    const logged = must((await store.eventsFor(deferred, 1))[0]);
+    assert.deepEqual(
+      [logged.kind, logged.at, logged.workerId, logged.data?.["from"], logged.data?.["to"]],
+      ["task:deferred", T0 + 4, W1, "assigned", "pending"],
+    );
+    assert.equal(logged.data?.["waitsFor"], resolver);
+    assert.deepEqual(await eventKinds(store, resolver), ["task:submitted"]);
+    assert.deepEqual(await store.countByStatus(), { ...zeroCounts(), completed: 1, pending: 2 });
+
+    // It waits for the new task, then runs again.
+    assert.deepEqual(await claimAll(store, T0 + 5), [resolver]);
+    await apply(store, completionOf(resolver, T0 + 6, W1));
+    assert.equal((await mustGet(store, deferred)).unmetDependencies, 0);
+    const again = await claimExpecting(store, deferred, T0 + 7);
+    assert.equal(again.attempts, 1, "the deferral gave the attempt back");
+  });
+
+  test("deferTask whose guard does not match returns null and inserts nothing", async (store) => {
+    const [theirs, cancelled, resolver] = taskIds(3);
+    await store.insertTasks(
+      [newTask(theirs, { workspace: seedOf(theirs) }), newTask(cancelled)],
+      T0,
+    );
+    const held = await claimExpecting(store, theirs, T0 + 1, W2);
+    const claimed = await claimExpecting(store, cancelled, T0 + 1, W1);
+    await apply(store, cancellationOf(cancelled, T0 + 2));
+    const snapshot = async () => ({
+      tasks: await store.listTasks({ limit: ALL }),
+      workspaces: await store.listWorkspaces({}),
+      events: await allEvents(store),
+    });
+    const before = await snapshot();
+    const waitFor = newTask(resolver, { workspace: seedOf(resolver) });
+    assert.equal(
+      await store.deferTask(deferralOf(held, waitFor, T0 + 3, W1)),
+      null,
+      "another worker's task",
+    );
+    assert.equal(
+      await store.deferTask(deferralOf(claimed, waitFor, T0 + 3)),
+      null,
+      "a cancelled task",
+    );
+    assert.equal(await store.getTask(resolver), null);
+    assert.equal(await store.getWorkspace(resolver), null);
+    assert.deepEqual(await store.dependenciesOf(theirs), []);
+    assert.deepEqual(await store.dependenciesOf(cancelled), []);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  test("deferTask is all or nothing: a new task it cannot insert leaves the task claimed", async (store) => {
+    const [a, taken, broken] = taskIds(3);
+    await store.insertTasks([newTask(a), newTask(taken)], T0);
+    const claimed = await claimExpecting(store, a, T0 + 1);
+    const eventsBefore = await allEvents(store);
+    await rejectsWith(
+      store.deferTask(deferralOf(claimed, newTask(taken), T0 + 2)),
+      ConflictError,
+      "task-exists",
+    );
+    const dangling = newTask(broken, { dependsOn: [taskId(99)], workspace: seedOf(broken) });
+    await rejectsWith(
+      store.deferTask(deferralOf(claimed, dangling, T0 + 2)),
+      NotFoundError,
+      "dependency-missing",
+    );
+    assert.deepEqual(await store.getTask(a), claimed);
+    assert.deepEqual(await store.dependenciesOf(a), []);
+    assert.equal(await store.getTask(broken), null);
+    assert.deepEqual(await store.listWorkspaces({}), []);
+    assert.deepEqual(await allEvents(store), eventsBefore);
+  });
+}
+
 // ---- agent runs ---------------------------------------------------------------------------------
 
 function agentRunContract(test: ContractTest): void {
@@ -1414,6 +2067,29 @@ function cleanupContract(test: ContractTest): void {
       (await store.dependenciesOf(waiting)).map((dep) => dep.id),
       [needed],
     );
+  });
+  test("deleteTasks removes the workspaces of the tasks it deletes, and only theirs", async (store) => {
+    const [done, retried, pending] = taskIds(3);
+    await store.insertTasks(
+      [done, retried, pending].map((id) => newTask(id, { workspace: seedOf(id) })),
+      T0,
+    );
+    await claimAndComplete(store, done, T0 + 1);
+    await claimExpecting(store, retried, T0 + 1);
+    await apply(store, failureOf(retried, T0 + 1, { workerId: W1 }));
+    await store.saveWorkspaces([
+      workspaceOf(done, T0 + 2, { state: "removed", path: null, merge: "merged" }),
+      workspaceOf(retried, T0 + 2, { state: "idle" }),
+    ]);
+    const listed = ids((await store.cleanupCandidates(T0 + 10)).tasks);
+    assert.deepEqual([...listed].sort(), [done, retried]);
+    await apply(store, requeueOf(retried, T0 + 3));
+    const kept = await store.listWorkspaces({ taskIds: [retried, pending] });
+    assert.equal(kept.length, 2);
+    await store.deleteTasks(listed, T0 + 1_000);
+    assert.equal(await store.getTask(done), null);
+    assert.equal(await store.getWorkspace(done), null);
+    assert.deepEqual(await store.listWorkspaces({}), kept, "a task that stays keeps its workspace");
   });
 }
 

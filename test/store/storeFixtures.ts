@@ -3,10 +3,12 @@
 import type { Plan, PlannedTask } from "../../src/core/plan.ts";
 import type { AgentRun, NewTask, Task } from "../../src/core/task.ts";
 import { LEASED_STATUSES } from "../../src/core/taskStatus.ts";
+import type { TaskWorkspace, WorkspaceSeed } from "../../src/core/taskWorkspace.ts";
 import type {
   AgentStart,
   ClaimRequest,
   PlanTaskToQueue,
+  TaskDeferral,
   TaskTransition,
 } from "../../src/ports/store.ts";
 
@@ -234,4 +236,69 @@ export function tasksToQueue(plan: Plan, idOf: (key: string) => string): PlanTas
     }),
     key: t.key,
   }));
+}
+
+/** The commit a test task's workspace starts from. */
+export const BASE_COMMIT = "1".repeat(40);
+
+/** A new ad-hoc task's workspace seed: its own branch off `BASE_COMMIT`. */
+export function seedOf(id: string, fields: Partial<WorkspaceSeed> = {}): WorkspaceSeed {
+  return { group: "tasks", branch: `orchestrate/tasks/${id}`, baseCommit: BASE_COMMIT, ...fields };
+}
+
+/** A task's workspace with every field set (an agent in its worktree), updated at `now`. */
+export function workspaceOf(
+  id: string,
+  now: number,
+  fields: Partial<TaskWorkspace> = {},
+): TaskWorkspace {
+  return {
+    taskId: id,
+    group: "tasks",
+    branch: `orchestrate/tasks/${id}`,
+    baseCommit: BASE_COMMIT,
+    startCommit: BASE_COMMIT,
+    headCommit: "2".repeat(40),
+    path: `/work/.worktrees/${id}`,
+    filesChanged: ["src/a.ts", "docs/b.md"],
+    state: "active",
+    merge: "pending",
+    resolverTaskId: null,
+    resolves: null,
+    setupLog: "npm ci: ok",
+    verifyLog: null,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+/**
+ * A claimed task goes back to pending behind `waitFor` (the deferral `TaskQueue.deferBehind` makes):
+ * only while `workerId` holds it, with the attempt given back.
+ */
+export function deferralOf(
+  task: Task,
+  waitFor: NewTask,
+  now: number,
+  workerId = task.workerId ?? W1,
+): TaskDeferral {
+  return {
+    now,
+    waitFor,
+    transition: {
+      taskId: task.id,
+      from: ["assigned"],
+      to: "pending",
+      now,
+      workerId,
+      patch: {
+        attempts: Math.max(0, task.attempts - 1),
+        workerId: null,
+        assignedTo: null,
+        assignedAt: null,
+        leaseExpiresAt: null,
+      },
+      event: { kind: "task:deferred", data: { waitsFor: waitFor.id } },
+    },
+  };
 }

@@ -9,6 +9,7 @@ interface DbWorkspace {
   grp: string;
   branch: string;
   base_commit: string;
+  start_commit: string | null;
   head_commit: string | null;
   path: string | null;
   files_changed: string;
@@ -45,11 +46,12 @@ export class SqliteWorkspaces {
     const before = logChange ? this.get(ws.taskId) : null;
     this.#conn
       .stmt(`INSERT INTO task_workspaces
-          (task_id, grp, branch, base_commit, head_commit, path, files_changed, state, merge_state,
+          (task_id, grp, branch, base_commit, start_commit, head_commit, path, files_changed, state, merge_state,
            resolver_task_id, resolves, setup_log, verify_log, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (task_id) DO UPDATE SET
             grp = excluded.grp, branch = excluded.branch, base_commit = excluded.base_commit,
+            start_commit = excluded.start_commit,
             head_commit = excluded.head_commit, path = excluded.path,
             files_changed = excluded.files_changed, state = excluded.state,
             merge_state = excluded.merge_state, resolver_task_id = excluded.resolver_task_id,
@@ -60,6 +62,7 @@ export class SqliteWorkspaces {
         ws.group,
         ws.branch,
         ws.baseCommit,
+        ws.startCommit,
         ws.headCommit,
         ws.path,
         JSON.stringify(ws.filesChanged),
@@ -111,6 +114,7 @@ function toWorkspace(row: DbWorkspace): TaskWorkspace {
     group: row.grp,
     branch: row.branch,
     baseCommit: row.base_commit,
+    startCommit: row.start_commit,
     headCommit: row.head_commit,
     path: row.path,
     filesChanged: JSON.parse(row.files_changed) as string[],

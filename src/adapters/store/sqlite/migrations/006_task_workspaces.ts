@@ -11,6 +11,7 @@ CREATE TABLE task_workspaces (
   grp             TEXT NOT NULL,
   branch          TEXT NOT NULL,
   base_commit     TEXT NOT NULL,
+  start_commit    TEXT,
   head_commit     TEXT,
   path            TEXT,
   files_changed   TEXT NOT NULL DEFAULT '[]',
