@@ -2,6 +2,8 @@ import { ConflictError } from "../core/errors.ts";
 import { randomHex } from "../core/ids.ts";
 import type { Task } from "../core/task.ts";
 import type { SubmitInput } from "../core/taskQueue.ts";
+import type { Isolation } from "../core/taskWorkspace.ts";
+import { baseCommitForNewTasks } from "./isolation.ts";
 import type { Session } from "./session.ts";
 
 /** A small, realistic plan: five specialist tasks with dependencies, two of which can run in parallel. */
@@ -53,7 +55,7 @@ function demoTasks(planId: string): SubmitInput[] {
  */
 export async function queueDemo(
   session: Session,
-  options: { simulated: boolean },
+  options: { simulated: boolean; isolation: Isolation },
 ): Promise<{ planId: string; tasks: Task[] }> {
   const counts = await session.queue.counts();
   const unfinished = counts.pending + counts.assigned + counts.in_progress;
@@ -66,6 +68,7 @@ export async function queueDemo(
   const planId = `demo-${randomHex(6)}`;
   const tasks = await session.queue.addMany(
     demoTasks(planId).map((t) => (options.simulated ? { ...t, backend: "simulated" } : t)),
+    { baseCommit: await baseCommitForNewTasks(session.config, options.isolation) },
   );
   return { planId, tasks };
 }

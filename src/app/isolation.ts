@@ -17,7 +17,7 @@ export async function chooseIsolation(
   config: Config,
   requested: Isolation | null = config.isolation,
 ): Promise<IsolationChoice> {
-  if (requested === "none") return { isolation: "none", repo: null, why: "asked for" };
+  if (requested === "none") return { isolation: "none", repo: null, why: "isolation is none" };
   const repo = await probeRepository(config.projectDir);
   if (repo?.head) return { isolation: "worktree", repo: { ...repo, head: repo.head } };
   const why = repo ? "its git repository has no commit yet" : "it is not in a git repository";

@@ -15,6 +15,7 @@ import {
 } from "../core/planEdits.ts";
 import type { Task } from "../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH, type TaskQueue } from "../core/taskQueue.ts";
+import { type MergeState, workspaceGroup } from "../core/taskWorkspace.ts";
 import type { Store } from "../ports/store.ts";
 
 /** How a discussion turn went. */
@@ -259,6 +260,12 @@ export class PlanSessions {
     });
     if (plan.status !== "approved") return this.#queue.queuePlan(plan.id, inputs);
     return this.#queue.queuePlan(plan.id, inputs, { baseCommit: await this.#baseCommit() });
+  }
+
+  /** How far each of the plan's task branches is merged (worktree isolation), by task id. */
+  async mergeStates(plan: Plan): Promise<Map<string, MergeState>> {
+    const workspaces = await this.#queue.workspaces({ group: workspaceGroup(plan.id) });
+    return new Map(workspaces.map((ws) => [ws.taskId, ws.merge]));
   }
 
   /** The plan's queued tasks (newest state), for progress views. */

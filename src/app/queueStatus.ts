@@ -14,6 +14,16 @@ export interface QueueStatus {
   agents: AgentRun[];
   /** The newest executing or failed plans, with their progress. */
   plans: PlanSummary[];
+  /** Task branches by merge state (worktree isolation); all zero without it. */
+  branches: BranchCounts;
+}
+
+/** How far task branches are integrated: merged, waiting to be (finished or still working), in conflict. */
+export interface BranchCounts {
+  total: number;
+  merged: number;
+  conflict: number;
+  pending: number;
 }
 
 /** Reads a consistent-enough snapshot of the queue (each part is one indexed query). */
@@ -22,19 +32,35 @@ export async function readQueueStatus(
   options: { recent: number; blocked: number },
 ): Promise<QueueStatus> {
   const { queue } = session;
-  const [counts, blocked, recent, agents, plans] = await Promise.all([
+  const [counts, blocked, recent, agents, plans, workspaces] = await Promise.all([
     queue.counts(),
     queue.blocked(options.blocked),
     queue.list({ limit: options.recent, newestFirst: true }),
     queue.runningAgents(),
     session.listPlans(5, ["executing", "failed"]),
+    queue.workspaces(),
   ]);
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { counts, total, blocked, recent, agents, plans };
+  const mergeable = workspaces.filter((ws) => ws.merge !== "none");
+  const branches: BranchCounts = {
+    total: mergeable.length,
+    merged: mergeable.filter((ws) => ws.merge === "merged").length,
+    conflict: mergeable.filter((ws) => ws.merge === "conflict").length,
+    pending: mergeable.filter((ws) => ws.merge === "pending").length,
+  };
+  return { counts, total, blocked, recent, agents, plans, branches };
 }
 
 /** The status of a queue that does not exist yet. */
 export function emptyQueueStatus(): QueueStatus {
   const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as QueueStatus["counts"];
-  return { counts, total: 0, blocked: { count: 0, tasks: [] }, recent: [], agents: [], plans: [] };
+  return {
+    counts,
+    total: 0,
+    blocked: { count: 0, tasks: [] },
+    recent: [],
+    agents: [],
+    plans: [],
+    branches: { total: 0, merged: 0, conflict: 0, pending: 0 },
+  };
 }

@@ -1,4 +1,5 @@
 import type { AgentRun, DependencyInfo, Task, TaskEvent } from "../core/task.ts";
+import type { TaskWorkspace } from "../core/taskWorkspace.ts";
 import type { Session } from "./session.ts";
 
 /** A task with everything around it, as `task` shows it (and prints with --json). */
@@ -10,6 +11,8 @@ export type TaskDetail = Task & {
   /** The latest events, oldest first. */
   events: TaskEvent[];
   agentRuns: AgentRun[];
+  /** Its git workspace (branch, base, head, files changed, merge state); null without worktree isolation. */
+  workspace: TaskWorkspace | null;
 };
 
 /** Everything about one task, found by full id or unique prefix. */
@@ -20,12 +23,13 @@ export async function readTaskDetail(
 ): Promise<TaskDetail> {
   const { queue } = session;
   const task = await queue.get(ref);
-  const [dependencies, dependents, events, agentRuns, plan] = await Promise.all([
+  const [dependencies, dependents, events, agentRuns, plan, workspace] = await Promise.all([
     queue.dependenciesOf(task.id),
     queue.dependentsOf(task.id),
     queue.eventsOf(task.id, options.events),
     queue.agentRunsOf(task.id),
     task.planId ? session.findPlan(task.planId) : null,
+    queue.workspaceOf(task.id),
   ]);
   const planned = plan?.tasks.find((p) => p.taskId === task.id);
   return {
@@ -37,5 +41,6 @@ export async function readTaskDetail(
     dependents,
     events,
     agentRuns,
+    workspace,
   };
 }

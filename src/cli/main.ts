@@ -99,6 +99,21 @@ export function makeProgram(env: CommandEnv): ProgramSpec {
         async () => (await import("./commands/kill.ts")).makeKillCommand(env),
       ),
       entry(
+        "worktrees",
+        "List task worktrees: task, state (running, finished, merged, unmerged), branch, files, size",
+        async () => (await import("./commands/worktrees.ts")).makeWorktreesCommand(env),
+      ),
+      entry(
+        "diff",
+        "Show what a task changed against its base, or a plan against its base commit (--stat)",
+        async () => (await import("./commands/worktrees.ts")).makeDiffCommand(env),
+      ),
+      entry(
+        "merge",
+        "Merge a plan's integration branch (or one task's branch) into your current branch",
+        async () => (await import("./commands/worktrees.ts")).makeMergeCommand(env),
+      ),
+      entry(
         "demo",
         "Queue a small plan of dependent tasks and run it (simulated agent without an agent CLI)",
         async () => (await import("./commands/demo.ts")).makeDemoCommand(env),

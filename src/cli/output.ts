@@ -11,7 +11,7 @@ export interface Output {
 
 export const processOutput: Output = { out: process.stdout, err: process.stderr };
 
-type Style = Parameters<typeof styleText>[0];
+export type Style = Parameters<typeof styleText>[0];
 
 /** Styles `text` for `stream`, or returns it plain when the stream is not a colour terminal. */
 export function paint(style: Style, text: string, stream: Output["out"]): string {

@@ -1,6 +1,7 @@
 import { dependencyMap, type Plan, type PlannedTask } from "../core/plan.ts";
 import { priorityName } from "../core/priority.ts";
 import type { Task } from "../core/task.ts";
+import type { MergeState } from "../core/taskWorkspace.ts";
 import { type Output, paint, statusStyle, truncate } from "./output.ts";
 
 /**
@@ -10,7 +11,12 @@ import { type Output, paint, statusStyle, truncate } from "./output.ts";
  */
 
 /** The plan grouped by phase, one line per task. */
-export function renderPlan(plan: Plan, output: Output, queued: readonly Task[] = []): string[] {
+export function renderPlan(
+  plan: Plan,
+  output: Output,
+  queued: readonly Task[] = [],
+  merges: ReadonlyMap<string, MergeState> = new Map(),
+): string[] {
   const out = output.out;
   const width = out.isTTY ? out.columns || 100 : 120;
   const stateOf = new Map(queued.map((t) => [t.id, t]));
@@ -27,7 +33,9 @@ export function renderPlan(plan: Plan, output: Output, queued: readonly Task[] =
       const state = task
         ? `${paint(statusStyle(task.status) ?? "reset", task.status.replace("_", " ").padEnd(11), out)} `
         : "";
-      const after = t.dependsOn.length > 0 ? `after ${t.dependsOn.join(",")}  ` : "";
+      const merge = t.taskId ? merges.get(t.taskId) : undefined;
+      const mergeNote = merge === "merged" ? "merged  " : merge === "conflict" ? "conflict  " : "";
+      const after = `${mergeNote}${t.dependsOn.length > 0 ? `after ${t.dependsOn.join(",")}  ` : ""}`;
       const head = `  ${t.key.padEnd(keyWidth)}  ${t.agentType.padEnd(typeWidth)}  ${priorityName(t.priority).padEnd(6)}  `;
       const used = head.length + (task ? 12 : 0) + after.length;
       lines.push(

@@ -515,7 +515,11 @@ export class Runner {
    * completes or fails its task and claims the next task for the freed slot.
    */
   async #finish(agent: ActiveAgent, outcome: AgentOutcome): Promise<void> {
-    const released = await this.#release(agent, outcome.success, outcome.reason);
+    const released = await this.#release(
+      agent,
+      outcome.success,
+      await this.#endReason(agent, outcome),
+    );
     const { verdict, workspaces, onCompletion, conflict } = await this.#integrationVerdict(
       agent,
       verdictOf(outcome),
@@ -569,6 +573,19 @@ export class Runner {
     this.#scheduleContextFiles();
     if (next) await this.#launch(next);
     this.#wake?.();
+  }
+
+  /**
+   * Why an agent ended, for its workspace's commit: the runner's own reason when it stopped the agent,
+   * `killed` when `orchestrate kill` ended it from another terminal (its task is already failed under
+   * it), else what the agent's process said.
+   */
+  async #endReason(agent: ActiveAgent, outcome: AgentOutcome): Promise<string> {
+    if (agent.stoppedBecause) return agent.stoppedBecause;
+    if (outcome.success || this.options.workspaces.kind === "directory") return outcome.reason;
+    const runs = await this.options.queue.agentRunsOf(agent.task.id).catch(() => []);
+    const closedElsewhere = runs.find((run) => run.id === agent.agentId)?.endReason;
+    return closedElsewhere === "killed" ? "killed" : outcome.reason;
   }
 
   /** Counts a finished agent's task in the summary and says what became of it. */

@@ -56,6 +56,9 @@ describe("cleanup", { concurrency: false }, () => {
       tasks: { id: string; status: string; description: string }[];
       files: string[];
       keptForDependents: number;
+      worktreesRemoved: string[];
+      branchesDeleted: string[];
+      keptUnmerged: { taskId: string; branch: string }[];
     }>(["cleanup", "--older-than", "1ms", "-n"]);
     assert.deepEqual(json, {
       dryRun: true,
@@ -63,6 +66,9 @@ describe("cleanup", { concurrency: false }, () => {
       tasks: [{ id: old, status: "cancelled", description: "Abandoned work" }],
       files: [],
       keptForDependents: 1,
+      worktreesRemoved: [],
+      branchesDeleted: [],
+      keptUnmerged: [],
     });
     assert.equal(await box.taskCount(), 4);
     assert.equal((await box.task(old)).status, "cancelled");

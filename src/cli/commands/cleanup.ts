@@ -20,6 +20,11 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
         default: "7d",
       },
       { name: "dry-run", short: "n", description: "show what would be removed, remove nothing" },
+      {
+        name: "delete-unmerged",
+        description:
+          "also delete task branches whose work is not merged (without it they are kept, with their tasks)",
+      },
       { name: "json", description: "print the result as JSON" },
     ],
     async run(parsed) {
@@ -28,8 +33,20 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
       const dryRun = flag(parsed, "dryRun");
       const result = await withSession(config, { create: false }, async (session) =>
         session
-          ? cleanupFinishedTasks(session, { before: env.now() - age, dryRun })
-          : { tasks: [], files: [], keptForDependents: 0, dryRun },
+          ? cleanupFinishedTasks(session, {
+              before: env.now() - age,
+              dryRun,
+              deleteUnmerged: flag(parsed, "deleteUnmerged"),
+            })
+          : {
+              tasks: [],
+              files: [],
+              keptForDependents: 0,
+              worktreesRemoved: [],
+              branchesDeleted: [],
+              keptUnmerged: [],
+              dryRun,
+            },
       );
       if (flag(parsed, "json")) {
         return printJson(env.output, {
@@ -42,6 +59,9 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
           })),
           files: result.files,
           keptForDependents: result.keptForDependents,
+          worktreesRemoved: result.worktreesRemoved,
+          branchesDeleted: result.branchesDeleted,
+          keptUnmerged: result.keptUnmerged.map((ws) => ({ taskId: ws.taskId, branch: ws.branch })),
         });
       }
       const verb = dryRun ? "Would remove" : "Removed";
@@ -56,6 +76,23 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
         );
       }
       if (dryRun) for (const f of result.files) println(env.output, `  ${f}`);
+      if (result.worktreesRemoved.length > 0 || result.branchesDeleted.length > 0) {
+        println(
+          env.output,
+          `${verb} ${result.worktreesRemoved.length} worktree(s) and ${result.branchesDeleted.length} merged branch(es)`,
+        );
+      }
+      if (result.keptUnmerged.length > 0) {
+        println(
+          env.output,
+          `Kept ${result.keptUnmerged.length} task branch(es) with work not merged, and their tasks: ${result.keptUnmerged
+            .slice(0, 5)
+            .map((ws) => ws.branch)
+            .join(
+              ", ",
+            )}${result.keptUnmerged.length > 5 ? ", ..." : ""} (merge them, or delete them with --delete-unmerged)`,
+        );
+      }
       if (result.keptForDependents > 0) {
         println(
           env.output,

@@ -2,7 +2,9 @@ import { installedBackends } from "../../app/backendRegistry.ts";
 import { queueDemo } from "../../app/demo.ts";
 import { withSession } from "../../app/session.ts";
 import { loadAgentConfig } from "../../core/agentConfig.ts";
-import { type CommandEnv, flag, globalsOf } from "../commandEnv.ts";
+import { UsageError } from "../../core/errors.ts";
+import { ISOLATION_HINT, parseIsolation } from "../../core/taskWorkspace.ts";
+import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
 import { paint, println } from "../output.ts";
@@ -18,8 +20,23 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
         name: "simulated",
         description: "use the built-in simulated agent even if an agent CLI is installed",
       },
+      {
+        name: "isolation",
+        value: "<mode>",
+        description:
+          "none (default: the demo makes no branches or worktrees in your repository) or worktree",
+        default: "none",
+      },
     ],
     async run(parsed) {
+      const isolationFlag = requiredOption(parsed, "isolation");
+      const isolation = parseIsolation(isolationFlag);
+      if (!isolation) {
+        throw new UsageError(
+          `--isolation is '${isolationFlag}', which is not an isolation mode`,
+          ISOLATION_HINT,
+        );
+      }
       const config = configFrom(globalsOf(parsed));
       const agentConfig = loadAgentConfig(config.baseDir);
       const installed = installedBackends(agentConfig, process.env);
@@ -53,7 +70,7 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
         );
       }
       await withSession(config, { create: true }, async (session) => {
-        const { planId, tasks } = await queueDemo(session, { simulated });
+        const { planId, tasks } = await queueDemo(session, { simulated, isolation });
         println(env.output, `Queued ${tasks.length} tasks (plan ${planId}):`);
         for (const t of tasks) {
           const waits =
@@ -70,6 +87,7 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
           follow: false,
           timeoutMs: 600_000,
           maxAgents: config.maxAgents,
+          isolation,
           cwd: process.cwd(),
           env: process.env,
         });

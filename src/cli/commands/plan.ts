@@ -183,7 +183,13 @@ export function makePlanContinueCommand(
             await offerExecution(planner, plan, io.input, env.output);
             return;
           default:
-            for (const line of renderPlan(plan, env.output, queued)) println(env.output, line);
+            for (const line of renderPlan(
+              plan,
+              env.output,
+              queued,
+              await planner.mergeStates(plan),
+            ))
+              println(env.output, line);
             println(env.output);
             println(env.output, `Progress: ${progressLine(plan, queued)}`);
             if (plan.status === "executing") {

@@ -144,6 +144,17 @@ function render(status: QueueStatus | null, dbPath: string, env: CommandEnv): st
     return style ? paint(style, text, out) : text;
   });
   lines.push(`  ${counts.join("   ")}`);
+  const b = status.branches;
+  if (b.total > 0) {
+    const parts = [
+      paint(b.merged > 0 ? "green" : "dim", `merged ${b.merged}`, out),
+      paint(b.pending > 0 ? "yellow" : "dim", `not merged yet ${b.pending}`, out),
+      paint(b.conflict > 0 ? "red" : "dim", `in conflict ${b.conflict}`, out),
+    ];
+    lines.push(
+      `  ${paint("dim", "branches", out)}  ${parts.join("   ")}   ${paint("dim", "(orchestrate worktrees)", out)}`,
+    );
+  }
 
   if (status.blocked.count > 0) {
     lines.push("", heading(`Blocked by dependencies (${status.blocked.count})`));

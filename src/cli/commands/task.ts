@@ -5,6 +5,7 @@ import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { priorityName } from "../../core/priority.ts";
 import type { DependencyInfo } from "../../core/task.ts";
+import type { TaskWorkspace } from "../../core/taskWorkspace.ts";
 import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
@@ -100,6 +101,30 @@ function render(t: TaskDetail, env: CommandEnv): string {
       );
     }
   };
+  if (t.workspace) {
+    const ws = t.workspace;
+    lines.push("", bold("Workspace"));
+    const wfield = (name: string, value: string) =>
+      lines.push(`  ${paint("dim", name.padEnd(12), out)}${value}`);
+    wfield("branch", ws.branch);
+    wfield("base", ws.baseCommit.slice(0, 12));
+    if (ws.startCommit && ws.startCommit !== ws.baseCommit) {
+      wfield("started at", `${ws.startCommit.slice(0, 12)} (base with its dependencies merged)`);
+    }
+    if (ws.headCommit) wfield("head", ws.headCommit.slice(0, 12));
+    wfield("merge", mergeText(ws));
+    if (ws.filesChanged.length > 0) {
+      const shown = ws.filesChanged.slice(0, 20).join(", ");
+      wfield(
+        "changed",
+        `${ws.filesChanged.length} file(s): ${shown}${ws.filesChanged.length > 20 ? ", ..." : ""}`,
+      );
+    }
+    wfield("worktree", ws.path ?? "removed (the branch keeps the work)");
+    if (ws.verifyLog && t.status !== "completed") {
+      wfield("verify", ws.verifyLog.split("\n").slice(-3).join(" / "));
+    }
+  }
   deps("Depends on", t.dependencies);
   deps("Needed by", t.dependents);
 
@@ -127,4 +152,17 @@ function render(t: TaskDetail, env: CommandEnv): string {
   if (t.error) lines.push("", bold("Error"), `  ${t.error.split("\n").join("\n  ")}`);
   if (t.output) lines.push("", bold("Output"), t.output);
   return `${lines.join("\n")}\n`;
+}
+
+function mergeText(ws: TaskWorkspace): string {
+  switch (ws.merge) {
+    case "merged":
+      return `merged into orchestrate/${ws.group}/integration`;
+    case "conflict":
+      return `conflict with the integration branch; resolver task ${ws.resolverTaskId?.slice(0, 8) ?? "?"}`;
+    case "none":
+      return "not merged on its own (it resolves a dependent's starting tree)";
+    default:
+      return "not merged yet";
+  }
 }

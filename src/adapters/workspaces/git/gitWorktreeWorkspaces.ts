@@ -134,7 +134,16 @@ export class GitWorktreeWorkspaces implements Workspaces {
       await this.#startResolverMerge(path, ws);
     }
     if (!ws.resolves) await this.#mergeDependencies(path, ws, request, made);
-    ws = { ...ws, ...(await this.#setUp(path)), state: "active", updatedAt: this.#clock() };
+    // A resolver's own work is the resolution: it starts at its start point, merge in progress.
+    const startCommit =
+      ws.startCommit ?? (await gitOut(["rev-parse", "HEAD"], { cwd: path, env: this.#env }));
+    ws = {
+      ...ws,
+      startCommit,
+      ...(await this.#setUp(path)),
+      state: "active",
+      updatedAt: this.#clock(),
+    };
     const dir = this.#subdir ? join(path, this.#subdir) : path;
     mkdirSync(dir, { recursive: true });
     return {
@@ -188,6 +197,135 @@ export class GitWorktreeWorkspaces implements Workspaces {
     return { changed, notes };
   }
 
+  /**
+   * Removes a task's worktree (what is in it is committed first, so nothing is lost) and, when asked,
+   * its branch: `merged` deletes it only when its commits are all in its integration branch, `any`
+   * deletes it regardless. A resolver's merge in progress is never thrown away: that worktree stays.
+   */
+  async remove(
+    ws: TaskWorkspace,
+    options: { deleteBranch: "never" | "merged" | "any" },
+  ): Promise<{
+    record: TaskWorkspace;
+    removedWorktree: boolean;
+    deletedBranch: boolean;
+    kept: string | null;
+  }> {
+    const root = this.#options.repo.root;
+    let record = ws;
+    if (ws.path && existsSync(ws.path)) {
+      if (ws.resolves && (await this.#mergeInProgress(ws.path))) {
+        return {
+          record,
+          removedWorktree: false,
+          deletedBranch: false,
+          kept: "a conflict resolution is in progress there",
+        };
+      }
+      if (
+        await this.#commitAll(
+          ws.path,
+          `WIP orchestrate: ${short(ws.taskId)} saved before its worktree was removed`,
+          false,
+        )
+      ) {
+        record = await this.#measured(ws);
+      }
+    }
+    let deletedBranch = false;
+    await this.#lock.with("repo", async () => {
+      if (ws.path) {
+        await git(["worktree", "remove", "--force", ws.path], {
+          cwd: root,
+          env: this.#env,
+          allowFailure: true,
+        });
+      }
+      await git(["worktree", "prune"], { cwd: root, env: this.#env, allowFailure: true });
+      if (options.deleteBranch === "never") return;
+      if (!(await refExists(root, `refs/heads/${ws.branch}`, this.#env))) return;
+      if (options.deleteBranch === "merged" && !(await this.isMerged(ws))) return;
+      await git(["branch", "-D", ws.branch], { cwd: root, env: this.#env });
+      deletedBranch = true;
+    });
+    return {
+      record: { ...record, path: null, state: "removed", updatedAt: this.#clock() },
+      removedWorktree: ws.path !== null,
+      deletedBranch,
+      kept: null,
+    };
+  }
+
+  /** Whether every commit of the task's branch is in its group's integration branch (or it has none left). */
+  async isMerged(ws: TaskWorkspace): Promise<boolean> {
+    const root = this.#options.repo.root;
+    if (!(await refExists(root, `refs/heads/${ws.branch}`, this.#env))) return true;
+    const into = integrationBranch(ws.group);
+    if (!(await refExists(root, `refs/heads/${into}`, this.#env))) return false;
+    const result = await git(["merge-base", "--is-ancestor", ws.branch, into], {
+      cwd: root,
+      env: this.#env,
+      allowFailure: true,
+    });
+    return result.code === 0;
+  }
+
+  /**
+   * Sets a task's branch aside for a fresh start: its worktree is removed (its work committed first)
+   * and the branch renamed `<branch>-attempt-<n>`, never deleted. Returns the record for a new start and
+   * the name the old work is kept under (null when there was no branch yet).
+   */
+  async setAside(ws: TaskWorkspace): Promise<{ record: TaskWorkspace; keptAs: string | null }> {
+    const root = this.#options.repo.root;
+    const { record: removed } = await this.remove(ws, { deleteBranch: "never" });
+    let keptAs: string | null = null;
+    await this.#lock.with("repo", async () => {
+      if (!(await refExists(root, `refs/heads/${ws.branch}`, this.#env))) return;
+      for (let n = 1; ; n++) {
+        const name = `${ws.branch}-attempt-${n}`;
+        if (await refExists(root, `refs/heads/${name}`, this.#env)) continue;
+        await git(["branch", "-m", ws.branch, name], { cwd: root, env: this.#env });
+        keptAs = name;
+        return;
+      }
+    });
+    return {
+      record: {
+        ...removed,
+        startCommit: null,
+        headCommit: null,
+        filesChanged: [],
+        state: "new",
+        merge: ws.merge === "none" ? "none" : "pending",
+        resolverTaskId: null,
+        verifyLog: null,
+        updatedAt: this.#clock(),
+      },
+      keptAs,
+    };
+  }
+
+  /** Removes a group's integration worktree (its branch stays: it holds the group's merged work). */
+  async removeIntegrationWorktree(group: string): Promise<boolean> {
+    const dir = join(this.#worktreesDir, group, INTEGRATION_DIR);
+    if (!existsSync(dir)) return false;
+    await this.#lock.with("repo", async () => {
+      const root = this.#options.repo.root;
+      await git(["worktree", "remove", "--force", dir], {
+        cwd: root,
+        env: this.#env,
+        allowFailure: true,
+      });
+      await git(["worktree", "prune"], { cwd: root, env: this.#env, allowFailure: true });
+    });
+    return true;
+  }
+
+  /** The environment git runs with here (the user's, with an identity to commit with). */
+  get gitEnv(): Record<string, string> {
+    return this.#env;
+  }
+
   // ---- acquiring ------------------------------------------------------------------------------
 
   /** A workspace for a task submitted without one: its base is HEAD now. */
@@ -200,6 +338,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
     return {
       taskId: task.id,
       ...seed,
+      startCommit: null,
       headCommit: null,
       path: null,
       filesChanged: [],
@@ -415,7 +554,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
   async #measured(ws: TaskWorkspace): Promise<TaskWorkspace> {
     const path = ws.path as string;
     const head = await gitOut(["rev-parse", "HEAD"], { cwd: path, env: this.#env });
-    const files = await gitOut(["diff", "--name-only", ws.baseCommit, head], {
+    const files = await gitOut(["diff", "--name-only", ws.startCommit ?? ws.baseCommit, head], {
       cwd: path,
       env: this.#env,
     });
