@@ -7,20 +7,27 @@
 // shift the script: its reply depends on the conversation in the request.
 // - `write-file`: while the conversation holds no result for our tool call, the reply is a call of the
 //   CLI's own file-writing tool (Claude Code's `Write`, Codex's freeform `apply_patch`, Gemini CLI's
-//   `write_file`) creating `file` with `content` in the project dir; once the tool's result is in the
-//   conversation, the reply is `finalText` and the turn ends.
+//   `write_file`) creating `file` with `content`; `file` is a relative path, so it lands in the CLI's
+//   working directory (the project dir, or the task's own git worktree); once the tool's result is in
+//   the conversation, the reply is `finalText` and the turn ends.
 // - `reply` (Anthropic only): every request is answered with `text` and no tool call, as a model asked
 //   for a plan answers.
 // - `fail`: every request is answered with HTTP `status` and an error body in the provider's shape
 //   carrying `message`.
 // Every request is recorded (method, url, parsed body), and so is the text of every result of our tool
-// call that the CLI sent back, so tests can check that the CLI really ran the tool.
+// call that the CLI sent back, so tests can check that the CLI really ran the tool, and the working
+// directory the CLI tells the model it runs in, so tests can check where the agent worked.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 
 export type Scenario =
-  | { kind: "write-file"; dir: string; file: string; content: string; finalText: string }
+  | {
+      kind: "write-file";
+      /** A path relative to the CLI's working directory. */
+      file: string;
+      content: string;
+      finalText: string;
+    }
   | { kind: "fail"; status: number; message: string };
 
 /** Only the Anthropic server plays this one (for Claude Code asked a planning question). */
@@ -39,6 +46,12 @@ export interface ModelServer {
   requests: SeenRequest[];
   /** The text of each result of our tool call that came back, in order. */
   toolResults: string[];
+  /**
+   * The working directories the CLI named to the model (each once, in order of first sight): Claude
+   * Code's "Primary working directory" in its system prompt, Codex's `<cwd>` in its environment
+   * context, Gemini CLI's "Workspace Directories" in its first user turn.
+   */
+  workingDirs: string[];
   close(): Promise<void>;
 }
 
@@ -63,9 +76,25 @@ function textOf(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value ?? null);
 }
 
-async function startServer(handler: Handler): Promise<ModelServer> {
+/** Every string anywhere in a parsed JSON value. */
+function* stringsIn(value: unknown): Generator<string> {
+  if (typeof value === "string") yield value;
+  else if (Array.isArray(value)) for (const item of value) yield* stringsIn(item);
+  else if (typeof value === "object" && value !== null)
+    for (const item of Object.values(value)) yield* stringsIn(item);
+}
+
+/** How each CLI names its working directory in the text it sends (the first capture group). */
+const WORKING_DIR_IN_REQUEST = {
+  anthropic: /^ - Primary working directory: (.+)$/m,
+  responses: /^\s*<cwd>([^<]+)<\/cwd>/m,
+  gemini: /^- \*\*Workspace Directories:\*\*\n\s+- (.+)$/m,
+} as const;
+
+async function startServer(handler: Handler, workingDir: RegExp): Promise<ModelServer> {
   const requests: SeenRequest[] = [];
   const toolResults: string[] = [];
+  const workingDirs: string[] = [];
   let model: ModelServer | undefined;
   const server = createServer((req, res) => {
     let raw = "";
@@ -87,6 +116,10 @@ async function startServer(handler: Handler): Promise<ModelServer> {
         body,
       };
       requests.push(seen);
+      for (const text of stringsIn(body)) {
+        const dir = workingDir.exec(text)?.[1]?.trim();
+        if (dir && !workingDirs.includes(dir)) workingDirs.push(dir);
+      }
       if (model) handler(seen, res, model);
     });
   });
@@ -96,6 +129,7 @@ async function startServer(handler: Handler): Promise<ModelServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     toolResults,
+    workingDirs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -118,8 +152,9 @@ function startSse(res: ServerResponse): void {
 // Anthropic Messages API (Claude Code)
 
 /**
- * Claude Code 2.1 posts to `/v1/messages?beta=true` with `stream: true`, its tools (`Write` takes an
- * absolute `file_path` and `content`) and the whole conversation; a tool's result comes back as a
+ * Claude Code 2.1 posts to `/v1/messages?beta=true` with `stream: true`, its tools (`Write` takes a
+ * `file_path`, which its description asks to be absolute but which it resolves against its working
+ * directory when relative, and `content`) and the whole conversation; a tool's result comes back as a
  * `tool_result` block with our `tool_use_id` in the last user message.
  */
 export function startAnthropicServer(scenario: Scenario | ReplyScenario): Promise<ModelServer> {
@@ -163,7 +198,7 @@ export function startAnthropicServer(scenario: Scenario | ReplyScenario): Promis
         type: "tool_use",
         id: CALL_ID,
         name: "Write",
-        input: { file_path: join(scenario.dir, scenario.file), content: scenario.content },
+        input: { file_path: scenario.file, content: scenario.content },
       };
     }
     const stopReason = block["type"] === "tool_use" ? "tool_use" : "end_turn";
@@ -209,7 +244,7 @@ export function startAnthropicServer(scenario: Scenario | ReplyScenario): Promis
     });
     send("message_stop", {});
     res.end();
-  });
+  }, WORKING_DIR_IN_REQUEST.anthropic);
 }
 
 function anthropicResultText(block: Json | undefined): string {
@@ -351,7 +386,7 @@ export function startResponsesServer(scenario: Scenario): Promise<ModelServer> {
       },
     });
     res.end();
-  });
+  }, WORKING_DIR_IN_REQUEST.responses);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -359,9 +394,10 @@ export function startResponsesServer(scenario: Scenario): Promise<ModelServer> {
 
 /**
  * Gemini CLI 0.61 posts to `/v1beta/models/MODEL:streamGenerateContent?alt=sse` with `contents` (the
- * conversation), `tools[].functionDeclarations` (`write_file` takes `file_path` and `content`) and
- * `systemInstruction`. A call goes out as a `functionCall` part; its result comes back as a
- * `functionResponse` part of the same name in a user turn. Each SSE event is one GenerateContentResponse.
+ * conversation), `tools[].functionDeclarations` (`write_file` takes `file_path`, relative to its
+ * workspace or absolute, and `content`) and `systemInstruction`. A call goes out as a `functionCall`
+ * part; its result comes back as a `functionResponse` part of the same name in a user turn. Each SSE
+ * event is one GenerateContentResponse.
  */
 export function startGeminiServer(scenario: Scenario): Promise<ModelServer> {
   return startServer((request, res, server) => {
@@ -410,7 +446,7 @@ export function startGeminiServer(scenario: Scenario): Promise<ModelServer> {
         functionCall: {
           id: CALL_ID,
           name: "write_file",
-          args: { file_path: join(scenario.dir, scenario.file), content: scenario.content },
+          args: { file_path: scenario.file, content: scenario.content },
         },
       };
     }
@@ -427,7 +463,7 @@ export function startGeminiServer(scenario: Scenario): Promise<ModelServer> {
     startSse(res);
     res.write(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
     res.end();
-  });
+  }, WORKING_DIR_IN_REQUEST.gemini);
 }
 
 function googleStatus(status: number): string {

@@ -1,8 +1,14 @@
 // The real agent CLIs (Claude Code, Codex CLI, Gemini CLI), at the versions pinned in clis.ts and installed
 // into .cache/agent-clis/ by installClis.ts, run through `orchestrate run` against loopback model
 // servers speaking their provider's wire format (modelServers.ts). No internet, no real home directory:
-// each test has its own temp project dir with HOME, the CLI's config home and TMPDIR inside it, and its
-// own server. Run with `npm run test:agents` (not part of `npm test`: it needs the ~600 MB of CLIs).
+// each test has its own temp dir holding the project dir, HOME (with the CLI's config home) and TMPDIR,
+// and its own server. Run with `npm run test:agents` (not part of `npm test`: it needs the ~600 MB of
+// CLIs).
+//
+// The project dir is the temp dir itself (not in a git repository: the agent works in it), or, for the
+// worktree tests, a git repository of its own beside HOME and TMPDIR, so that the CLI's own files in HOME
+// never show in the checkout's `git status`: there each task runs in its own git worktree on its own
+// branch, the way a user gets it by default in a repository.
 //
 // Each CLI is configured the way a user would configure it, through its own settings, since agents
 // inherit the user's environment: Claude Code by ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY, Codex by a
@@ -10,10 +16,20 @@
 // and $GEMINI_CLI_HOME/.gemini/settings.json. Their own retries are cut to one, so a failing model call
 // fails in seconds.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { isolatedEnv, runOrchestrate } from "../helpers/orchestrateCli.ts";
 import { binDirOf, installedVersion, PINNED, type PinnedCli } from "./clis.ts";
@@ -37,8 +53,12 @@ const SPECIALIST_PROMPT = "You are a senior backend engineer.";
 /** The model Codex is told to use: one it knows, so it offers its freeform `apply_patch` tool. */
 const CODEX_MODEL = "gpt-5.5";
 
-/** Variables from the caller's environment that would point a CLI at a real account or config. */
-const CLI_SETTINGS = /^(CLAUDE_|CODEX_|GEMINI_|GOOGLE_|VERTEX|CLOUDSDK_)/;
+/** Variables from the caller's environment that would point a CLI or git at a real account or config. */
+const CLI_SETTINGS = /^(CLAUDE_|CODEX_|GEMINI_|GOOGLE_|VERTEX|CLOUDSDK_|GIT_)/;
+/** The identity of the worktree tests' repositories, set in the repository's own config. */
+const GIT_USER = { name: "Agent Test", email: "agent-test@example.invalid" };
+/** The branch that ad-hoc tasks' finished work is merged into. */
+const INTEGRATION_BRANCH = "orchestrate/tasks/integration";
 
 const dirs: string[] = [];
 const servers: ModelServer[] = [];
@@ -49,10 +69,16 @@ after(async () => {
 });
 
 interface Box {
+  /** The temp dir holding everything below. */
   dir: string;
+  /** The project dir: where `orchestrate` runs (the temp dir, or the git repository in it). */
+  project: string;
+  /** The orchestrator's base dir (queue, outputs, worktrees). */
   base: string;
   env: Record<string, string>;
   server: ModelServer;
+  /** The commit the repository had when the box was made (worktree boxes only). */
+  initialCommit: string | null;
 }
 
 const starters: Record<PinnedCli["name"], (scenario: Scenario) => Promise<ModelServer>> = {
@@ -63,22 +89,30 @@ const starters: Record<PinnedCli["name"], (scenario: Scenario) => Promise<ModelS
 
 /**
  * A temp project dir with its own queue, HOME, TMPDIR and model server; the cached CLI first on PATH;
- * the CLI's own settings pointing at the server.
+ * the CLI's own settings pointing at the server. With `git`, the project dir is `<temp>/project`, a
+ * git repository with one commit and a repo-local identity, and the base dir is its default
+ * `<project>/.orchestrator` (inside the work tree, as for a user).
  */
-async function makeBox(cli: PinnedCli, kind: Scenario["kind"] | "reply", reply = ""): Promise<Box> {
-  const dir = mkdtempSync(join(tmpdir(), `orchestrate-agents-${cli.name}-`));
+async function makeBox(
+  cli: PinnedCli,
+  kind: Scenario["kind"] | "reply",
+  options: { reply?: string; git?: boolean } = {},
+): Promise<Box> {
+  // Real path: the CLIs report their working directory resolved (macOS's /var is /private/var).
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), `orchestrate-agents-${cli.name}-`)));
   dirs.push(dir);
+  const project = options.git ? join(dir, "project") : dir;
   const home = join(dir, "home");
   const tmp = join(dir, "tmp");
   mkdirSync(tmp);
   let server: ModelServer;
   if (kind === "reply") {
     assert.equal(cli.name, "claude", "only the Anthropic server plays a plain reply");
-    server = await startAnthropicServer({ kind, text: reply });
+    server = await startAnthropicServer({ kind, text: options.reply ?? "" });
   } else {
     const scenario: Scenario =
       kind === "write-file"
-        ? { kind, dir, file: FILE, content: CONTENT, finalText: FINAL_TEXT }
+        ? { kind, file: FILE, content: CONTENT, finalText: FINAL_TEXT }
         : { kind, status: FAILURE_STATUS, message: FAILURE };
     server = await starters[cli.name](scenario);
   }
@@ -87,10 +121,43 @@ async function makeBox(cli: PinnedCli, kind: Scenario["kind"] | "reply", reply =
   const env = isolatedEnv(dir, {
     PATH: `${binDirOf(cli)}${delimiter}${process.env["PATH"] ?? ""}`,
     TMPDIR: tmp,
+    // In a repository, the default base dir: `.orchestrator` in the project dir.
+    ...(options.git ? { ORCHESTRATOR_BASE_DIR: undefined } : {}),
   });
   for (const key of Object.keys(env)) if (CLI_SETTINGS.test(key)) delete env[key];
   Object.assign(env, settings);
-  return { dir, base: join(dir, ".orchestrator"), env, server };
+  const box: Box = {
+    dir,
+    project,
+    base: join(project, ".orchestrator"),
+    env,
+    server,
+    initialCommit: null,
+  };
+  if (options.git) {
+    mkdirSync(project);
+    gitIn(box, ["init", "-q", "-b", "main"]);
+    gitIn(box, ["config", "user.name", GIT_USER.name]);
+    gitIn(box, ["config", "user.email", GIT_USER.email]);
+    writeFileSync(join(project, "README.md"), "# A project an agent works on\n");
+    gitIn(box, ["add", "README.md"]);
+    gitIn(box, ["commit", "-q", "-m", "Initial commit"]);
+    box.initialCommit = gitIn(box, ["rev-parse", "HEAD"]).trim();
+  }
+  return box;
+}
+
+/**
+ * Runs `git args` in the box's project dir (or `cwd`) and returns its stdout; throws when it fails. The
+ * box's HOME holds no git config and the system's is not read, so only the repository's own counts.
+ */
+function gitIn(box: Box, args: string[], cwd = box.project): string {
+  return execFileSync("git", args, {
+    cwd,
+    env: { ...box.env, GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 /** The environment (and config files under `home`) that point `cli` at `server`. */
@@ -154,12 +221,13 @@ async function cliSettings(
   }
 }
 
-/** Runs `orchestrate args` in the box to the end, or ends it after `limitMs`. */
+/** Runs `orchestrate args` in the box's project dir to the end, or ends it after `limitMs`. */
 function orchestrate(box: Box, args: string[], limitMs = 30_000) {
-  return runOrchestrate(box.dir, box.env, args, { limitMs });
+  return runOrchestrate(box.project, box.env, args, { limitMs });
 }
 
 interface TaskJson {
+  id: string;
   status: string;
   backend: string | null;
   attempts: number;
@@ -226,6 +294,58 @@ const TOOL_IN_RAW: Record<PinnedCli["name"], RegExp> = {
   gemini: /"type":"tool_use"[^\n]*"tool_name":"write_file"/,
 };
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The checks every successful write-file task passes, wherever the agent worked: the run and the task
+ * completed at the first attempt; the CLI's final answer, tokens, session id and exit code recorded
+ * from its real stream; its own file tool ran, once, and succeeded; the model got the task and the
+ * specialist's prompt.
+ */
+function assertCompletedByOwnTool(
+  box: Box,
+  cli: PinnedCli,
+  description: string,
+  task: TaskJson,
+  run: { code: number | null; stdout: string; stderr: string },
+): void {
+  assert.equal(run.code, 0, describeRun(run));
+  assert.match(run.stdout, /1 completed, 0 failed/);
+  assert.equal(task.status, "completed", `${task.error ?? ""}\n${describeRun(run)}`);
+  assert.equal(task.backend, cli.name);
+  assert.equal(task.attempts, 1);
+
+  // The output is the CLI's final answer, parsed from its real stream and recorded.
+  const finalText = new RegExp(escapeRegExp(FINAL_TEXT));
+  assert.match(task.output ?? "", finalText);
+  assert.equal(task.error, null);
+  assert.equal(task.inputTokens, 240, "two model calls of 120 input tokens each");
+  assert.equal(task.outputTokens, 60, "two model calls of 30 output tokens each");
+  assert.ok(task.sessionId, "the CLI's session id is recorded");
+  const [agentRun] = task.agentRuns;
+  assert.equal(agentRun?.exitCode, 0);
+  assert.equal(agentRun?.endReason, "completed");
+  const outputFile = join(box.base, agentRun?.outputPath ?? "missing");
+  assert.match(readFileSync(outputFile, "utf8"), finalText);
+  const raw = readFileSync(outputFile.replace(/_output\.md$/, "_output.raw.jsonl"), "utf8");
+  assert.match(raw, TOOL_IN_RAW[cli.name]);
+
+  // The model server got the task, then the result of the CLI's own tool call.
+  assert.ok(
+    box.server.requests.some((r) => JSON.stringify(r.body).includes(description)),
+    "the task's description reached the model",
+  );
+  assert.ok(
+    box.server.requests.some((r) => JSON.stringify(r.body).includes(SPECIALIST_PROMPT)),
+    "the specialist's system prompt reached the model",
+  );
+  assert.equal(box.server.toolResults.length, 1, "one tool result came back");
+  assert.match(box.server.toolResults[0] ?? "", /success|created/i);
+  assert.doesNotMatch(box.server.toolResults[0] ?? "", /^error:/);
+}
+
 describe("the real agent CLIs through orchestrate run, against loopback model servers", () => {
   for (const cli of PINNED) {
     describe(`${cli.name} ${cli.version}`, () => {
@@ -242,42 +362,77 @@ describe("the real agent CLIs through orchestrate run, against loopback model se
         try {
           const description = `Create ${FILE} in the project directory with a two-line greeting`;
           const { task, run } = await submitAndRun(box, cli, description);
-          assert.equal(run.code, 0, describeRun(run));
-          assert.match(run.stdout, /1 completed, 0 failed/);
-          assert.equal(task.status, "completed", `${task.error ?? ""}\n${describeRun(run)}`);
-          assert.equal(task.backend, cli.name);
-          assert.equal(task.attempts, 1);
-          assert.equal(readFileSync(join(box.dir, FILE), "utf8"), CONTENT);
+          assertCompletedByOwnTool(box, cli, description, task, run);
+          assert.match(run.stdout, /, agents work in the project directory$/m);
+          // Not in a git repository: the agent worked in the project dir itself.
+          assert.deepEqual(box.server.workingDirs, [box.project], "the CLI ran in the project dir");
+          assert.equal(readFileSync(join(box.project, FILE), "utf8"), CONTENT);
+          assert.deepEqual(leftovers(box), [], "no process of the agent is left");
+        } finally {
+          await box.server.close();
+        }
+      });
 
-          // The output is the CLI's final answer, parsed from its real stream and recorded.
-          assert.match(task.output ?? "", new RegExp(FINAL_TEXT.replaceAll(".", "\\.")));
-          assert.equal(task.error, null);
-          assert.equal(task.inputTokens, 240, "two model calls of 120 input tokens each");
-          assert.equal(task.outputTokens, 60, "two model calls of 30 output tokens each");
-          assert.ok(task.sessionId, "the CLI's session id is recorded");
-          const [agentRun] = task.agentRuns;
-          assert.equal(agentRun?.exitCode, 0);
-          assert.equal(agentRun?.endReason, "completed");
-          const outputFile = join(box.base, agentRun?.outputPath ?? "missing");
+      it("completes a task in its own git worktree, merged into the integration branch, the checkout untouched", async () => {
+        const box = await makeBox(cli, "write-file", { git: true });
+        try {
+          const description = `Create ${FILE} in the project directory with a two-line greeting`;
+          const { task, run } = await submitAndRun(box, cli, description);
+          assertCompletedByOwnTool(box, cli, description, task, run);
+          assert.match(run.stdout, /, a git worktree per task$/m, describeRun(run));
+
+          // The agent worked in the task's own worktree under the base dir, not in the checkout.
+          const id8 = task.id.slice(0, 8);
+          const branch = `orchestrate/tasks/${id8}`;
+          const worktree = join(box.base, "worktrees", "tasks", id8);
+          assert.deepEqual(
+            box.server.workingDirs,
+            [worktree],
+            "the CLI ran in the task's worktree",
+          );
+          const fromWorktrees = relative(join(box.base, "worktrees"), worktree);
+          assert.ok(!fromWorktrees.startsWith("..") && fromWorktrees !== "", fromWorktrees);
+          assert.notEqual(worktree, box.project);
           assert.match(
-            readFileSync(outputFile, "utf8"),
-            new RegExp(FINAL_TEXT.replaceAll(".", "\\.")),
+            gitIn(box, ["worktree", "list", "--porcelain"]),
+            new RegExp(
+              `^worktree ${escapeRegExp(worktree)}\nHEAD [0-9a-f]+\nbranch refs/heads/${escapeRegExp(branch)}$`,
+              "m",
+            ),
+            "the worktree is registered on the task's branch",
           );
-          const raw = readFileSync(outputFile.replace(/_output\.md$/, "_output.raw.jsonl"), "utf8");
-          assert.match(raw, TOOL_IN_RAW[cli.name]);
+          assert.equal(readFileSync(join(worktree, FILE), "utf8"), CONTENT);
+          assert.equal(gitIn(box, ["status", "--porcelain"], worktree), "", "all committed");
 
-          // The model server got the task, then the result of the CLI's own tool call.
-          assert.ok(
-            box.server.requests.some((r) => JSON.stringify(r.body).includes(description)),
-            "the task's description reached the model",
+          // What the agent left is committed on the task's branch (with the repository's identity)...
+          assert.equal(gitIn(box, ["show", `${branch}:${FILE}`]), CONTENT);
+          assert.equal(
+            gitIn(box, ["log", "-1", "--format=%s%n%an <%ae>", branch]),
+            `orchestrate: ${id8} done\n${GIT_USER.name} <${GIT_USER.email}>\n`,
           );
-          assert.ok(
-            box.server.requests.some((r) => JSON.stringify(r.body).includes(SPECIALIST_PROMPT)),
-            "the specialist's system prompt reached the model",
+          assert.equal(
+            gitIn(box, ["merge-base", branch, "main"]).trim(),
+            box.initialCommit,
+            "the branch starts at the checkout's HEAD when the task was submitted",
           );
-          assert.equal(box.server.toolResults.length, 1, "one tool result came back");
-          assert.match(box.server.toolResults[0] ?? "", /success|created/i);
-          assert.doesNotMatch(box.server.toolResults[0] ?? "", /^error:/);
+          assert.equal(
+            gitIn(box, ["diff", "--name-only", `${box.initialCommit}..${branch}`]),
+            `${FILE}\n`,
+            "the branch changes only the agent's file",
+          );
+          // ...and merged into the integration branch.
+          assert.equal(gitIn(box, ["show", `${INTEGRATION_BRANCH}:${FILE}`]), CONTENT);
+          assert.equal(
+            gitIn(box, ["merge-base", "--is-ancestor", branch, INTEGRATION_BRANCH]),
+            "",
+            "the task's branch is merged into the integration branch",
+          );
+
+          // The user's checkout is as it was: same branch and commit, no file, nothing to commit.
+          assert.equal(existsSync(join(box.project, FILE)), false, "the checkout has no new file");
+          assert.equal(gitIn(box, ["status", "--porcelain", "--untracked-files=all"]), "");
+          assert.equal(gitIn(box, ["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
+          assert.equal(gitIn(box, ["rev-parse", "HEAD"]).trim(), box.initialCommit);
           assert.deepEqual(leftovers(box), [], "no process of the agent is left");
         } finally {
           await box.server.close();
@@ -304,7 +459,9 @@ describe("the real agent CLIs through orchestrate run, against loopback model se
               },
             ],
           };
-          const box = await makeBox(cli, "reply", `Here is the plan:\n${JSON.stringify(plan)}`);
+          const box = await makeBox(cli, "reply", {
+            reply: `Here is the plan:\n${JSON.stringify(plan)}`,
+          });
           try {
             const result = await orchestrate(box, [
               "plan",
@@ -350,7 +507,7 @@ describe("the real agent CLIs through orchestrate run, against loopback model se
             2,
             "the first call and one retry by the CLI itself",
           );
-          assert.equal(existsSync(join(box.dir, FILE)), false);
+          assert.equal(existsSync(join(box.project, FILE)), false);
           assert.deepEqual(leftovers(box), [], "no process of the agent is left");
         } finally {
           await box.server.close();
