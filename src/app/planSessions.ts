@@ -15,7 +15,7 @@ import {
 } from "../core/planEdits.ts";
 import type { Task } from "../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, MAX_DESCRIPTION_LENGTH, type TaskQueue } from "../core/taskQueue.ts";
-import { type MergeState, workspaceGroup } from "../core/taskWorkspace.ts";
+import { type Isolation, type MergeState, workspaceGroup } from "../core/taskWorkspace.ts";
 import type { Store } from "../ports/store.ts";
 
 /** How a discussion turn went. */
@@ -37,7 +37,8 @@ export class PlanSessions {
   readonly #queue: TaskQueue;
   readonly #decomposer: Decomposer | null;
   readonly #clock: () => number;
-  readonly #baseCommit: () => Promise<string | null>;
+  readonly #baseCommit: (isolation: Isolation | null) => Promise<string | null>;
+  readonly #isolation: Isolation | null;
 
   constructor(
     store: Store,
@@ -45,13 +46,16 @@ export class PlanSessions {
     decomposer: Decomposer | null,
     clock: () => number = Date.now,
     /** With worktree isolation, the commit an executed plan's branches start from (HEAD then). */
-    baseCommit: () => Promise<string | null> = async () => null,
+    baseCommit: (isolation: Isolation | null) => Promise<string | null> = async () => null,
+    /** The isolation a new plan records (the configured one; null: decided when it is executed). */
+    isolation: Isolation | null = null,
   ) {
     this.#store = store;
     this.#queue = queue;
     this.#decomposer = decomposer;
     this.#clock = clock;
     this.#baseCommit = baseCommit;
+    this.#isolation = isolation;
   }
 
   /** The decomposer planning uses (the model, else the heuristic). */
@@ -65,7 +69,7 @@ export class PlanSessions {
   /** Decomposes `goal` and saves the result as a new draft (or, with `approve`, approved) plan. */
   async start(
     goal: string,
-    options: { approve?: boolean } = {},
+    options: { approve?: boolean; isolation?: Isolation | null } = {},
   ): Promise<{ plan: Plan; warnings: string[] }> {
     const text = goal.trim();
     if (text === "") {
@@ -96,6 +100,7 @@ export class PlanSessions {
       updatedAt: now,
       approvedAt: options.approve ? now : null,
       executedAt: null,
+      isolation: options.isolation ?? this.#isolation,
     };
     if (options.approve) this.#refuseProblems(plan.tasks);
     await this.#store.insertPlan(plan);
@@ -259,7 +264,8 @@ export class PlanSessions {
       };
     });
     if (plan.status !== "approved") return this.#queue.queuePlan(plan.id, inputs);
-    return this.#queue.queuePlan(plan.id, inputs, { baseCommit: await this.#baseCommit() });
+    const baseCommit = await this.#baseCommit(plan.isolation ?? null);
+    return this.#queue.queuePlan(plan.id, inputs, { baseCommit });
   }
 
   /** How far each of the plan's task branches is merged (worktree isolation), by task id. */

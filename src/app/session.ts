@@ -51,8 +51,13 @@ export class Session {
   async planSessions(decomposer: Decomposer | null = null): Promise<PlanSessions> {
     const { PlanSessions } = await import("./planSessions.ts");
     const { baseCommitForNewTasks } = await import("./isolation.ts");
-    return new PlanSessions(this.#store, this.queue, decomposer, this.#clock, () =>
-      baseCommitForNewTasks(this.config),
+    return new PlanSessions(
+      this.#store,
+      this.queue,
+      decomposer,
+      this.#clock,
+      (isolation) => baseCommitForNewTasks(this.config, isolation ?? this.config.isolation),
+      this.config.isolation,
     );
   }
 

@@ -1,3 +1,5 @@
+import type { Isolation } from "./taskWorkspace.ts";
+
 /**
  * A planning session (the spec's `PlanningSession`): a goal, the tasks planned for it with their
  * dependencies by task key, the discussion with the model, and where the plan is in its life:
@@ -21,6 +23,11 @@ export interface Plan {
   updatedAt: number;
   approvedAt: number | null;
   executedAt: number | null;
+  /**
+   * How its tasks are kept apart when it is executed (`worktree`, `none`); absent or null: as configured
+   * then (worktrees in a git repository).
+   */
+  isolation?: Isolation | null;
 }
 
 export const PLAN_STATUSES = ["draft", "approved", "executing", "completed", "failed"] as const;

@@ -66,7 +66,8 @@ export interface WorkspaceRelease {
 }
 
 export type IntegrationResult =
-  | { kind: "merged"; commit: string }
+  /** Merged (and verified, when a verification command is set: its output). */
+  | { kind: "merged"; commit: string; verifyOutput: string | null }
   /** The branch conflicts with the integration branch in `files`; nothing was merged. */
   | { kind: "conflict"; files: string[]; integrationBranch: string }
   /** Merged, but the verification command failed on the result; the merge was undone. */

@@ -5,7 +5,7 @@ import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { shortId } from "../../core/ids.ts";
 import { dependencyMap, type Plan } from "../../core/plan.ts";
 import type { Task } from "../../core/task.ts";
-import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.ts";
+import { type CommandEnv, flag, globalsOf, requiredOption, stringOption } from "../commandEnv.ts";
 import type { CommandSpec, OptionSpec, ParsedCommand } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
 import { formatAge, paint, printJson, println, statusStyle, table } from "../output.ts";
@@ -43,6 +43,12 @@ export function makePlanCommand(
       PLANNER_OPTION,
       { name: "yes", short: "y", description: "approve the plan without prompts" },
       { name: "execute", description: "with --yes: also queue its tasks at once" },
+      {
+        name: "isolation",
+        value: "<mode>",
+        description:
+          "how its tasks are kept apart, recorded with the plan: worktree, none or auto (env ORCHESTRATOR_ISOLATION)",
+      },
       { name: "json", description: "print the plan as JSON and exit (a draft unless --yes)" },
     ],
     details:
@@ -64,7 +70,11 @@ export function makePlanCommand(
           'say what to build: orchestrate plan "Build a REST API with auth"',
         );
       }
-      const config = configFrom(globalsOf(parsed));
+      const isolation = stringOption(parsed, "isolation");
+      const config = configFrom({
+        ...globalsOf(parsed),
+        ...(isolation === undefined ? {} : { isolation }),
+      });
       await withPlanner(env, config, parsed, true, async (planner) => {
         if (!json) {
           const model = planner.decomposer.llm;

@@ -36,7 +36,15 @@ export function makeWorktreesCommand(env: CommandEnv): CommandSpec {
         },
         { header: "BRANCH", value: (r) => r.branch },
         { header: "FILES", value: (r) => String(r.filesChanged) },
-        { header: "SIZE", value: (r) => (r.present ? formatBytes(r.sizeBytes) : "removed") },
+        {
+          header: "SIZE",
+          value: (r) =>
+            r.present
+              ? formatBytes(r.sizeBytes)
+              : r.headCommit === null && r.path === null
+                ? "-"
+                : "removed",
+        },
         { header: "TASK DESCRIPTION", value: (r) => r.description, flex: true },
       ]);
       env.output.out.write(`${lines.join("\n")}\n`);

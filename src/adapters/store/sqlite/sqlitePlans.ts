@@ -41,7 +41,7 @@ export class SqlitePlans {
     }
     this.#conn
       .stmt(`INSERT INTO plans (id, goal, status, planner, version, created_at, updated_at, approved_at,
-          executed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          executed_at, isolation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
         plan.id,
         plan.goal,
@@ -52,6 +52,7 @@ export class SqlitePlans {
         plan.updatedAt,
         plan.approvedAt,
         plan.executedAt,
+        plan.isolation ?? null,
       );
     this.#writeTasks(plan.id, plan.tasks);
     for (const m of plan.discussion) this.#insertMessage(plan.id, m);
@@ -87,6 +88,7 @@ export class SqlitePlans {
       updatedAt: Number(row.updated_at),
       approvedAt: numberOrNull(row.approved_at),
       executedAt: numberOrNull(row.executed_at),
+      isolation: row.isolation === "worktree" || row.isolation === "none" ? row.isolation : null,
     };
   }
 

@@ -56,6 +56,7 @@ export interface DbPlan {
   updated_at: number;
   approved_at: number | null;
   executed_at: number | null;
+  isolation: string | null;
 }
 
 /** A row of `plan_tasks`. */

@@ -5,6 +5,8 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
@@ -50,6 +52,7 @@ export interface GitWorktreeOptions {
 const INTEGRATION_DIR = "_integration";
 const SETUP_MARKER = "orchestrate-setup-done";
 const CONFLICT_MARKER = /^(<{7}|>{7})( |$)/m;
+const STALE_INDEX_LOCK_MS = 5_000;
 
 /**
  * Opens worktree isolation on a repository: makes sure the base dir is excluded from git (in
@@ -124,6 +127,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
     const made = await this.#lock.with("repo", () => this.#ensureWorktree(record, path));
     let ws: TaskWorkspace = { ...record, path };
     if (!made) {
+      await this.#clearStaleIndexLock(path);
       // What an earlier attempt's agent left (its run died before it could be committed).
       await this.#commitAll(
         path,
@@ -177,6 +181,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
         notes.push(`${ws.branch}: a conflict resolution in progress is kept for its next attempt`);
         continue;
       }
+      await this.#clearStaleIndexLock(ws.path);
       const committed = await this.#commitAll(
         ws.path,
         `WIP orchestrate: ${short(ws.taskId)} work left when its run ended`,
@@ -368,7 +373,13 @@ export class GitWorktreeWorkspaces implements Workspaces {
     const registered = await this.#registered();
     if (registered.get(path) === `refs/heads/${ws.branch}` && existsSync(path)) return false;
     if (registered.has(path)) {
-      await git(["worktree", "remove", "--force", path], { cwd: root, env: this.#env });
+      // Twice forced: a worktree add cut off by a crash leaves its entry locked ("initializing").
+      await git(["worktree", "remove", "--force", "--force", path], {
+        cwd: root,
+        env: this.#env,
+        allowFailure: true,
+      });
+      await git(["worktree", "prune"], { cwd: root, env: this.#env, allowFailure: true });
     }
     if (existsSync(path)) {
       // A directory git does not know (a worktree add cut off by a crash): kept aside, not deleted.
@@ -542,8 +553,10 @@ export class GitWorktreeWorkspaces implements Workspaces {
     };
     if (!end.success || ws.merge === "none") return { record, integration: null };
     const integration = await this.#lock.with(`group-${ws.group}`, () => this.#integrate(record));
-    if (integration.kind === "merged")
-      return { record: { ...record, merge: "merged" }, integration };
+    if (integration.kind === "merged") {
+      const verifyLog = integration.verifyOutput ?? record.verifyLog;
+      return { record: { ...record, merge: "merged", verifyLog }, integration };
+    }
     if (integration.kind === "rejected") {
       return { record: { ...record, verifyLog: integration.output }, integration };
     }
@@ -576,6 +589,21 @@ export class GitWorktreeWorkspaces implements Workspaces {
     if (staged.code === 0 && !merging) return false;
     await git(["commit", "-q", "--no-verify", "-m", message], { cwd: path, env: this.#env });
     return true;
+  }
+
+  /**
+   * A git process killed mid-commit (with its agent, or with a run) leaves `index.lock` behind, and
+   * every later commit in that worktree would fail. Called only when no agent works there; a lock a
+   * live git might still hold (younger than a few seconds) is left alone.
+   */
+  async #clearStaleIndexLock(path: string): Promise<void> {
+    const gitDir = await gitOut(["rev-parse", "--absolute-git-dir"], { cwd: path, env: this.#env });
+    const lock = join(gitDir, "index.lock");
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_INDEX_LOCK_MS) rmSync(lock, { force: true });
+    } catch {
+      // No lock: the usual case.
+    }
   }
 
   async #mergeInProgress(path: string): Promise<boolean> {
@@ -628,6 +656,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
       return { kind: "conflict", files, integrationBranch: branch };
     }
     const command = this.#options.verifyCommand;
+    let verifyOutput: string | null = null;
     if (command) {
       await this.#setUp(dir);
       const result = await runShell(command, {
@@ -635,18 +664,14 @@ export class GitWorktreeWorkspaces implements Workspaces {
         env: this.#options.env,
         timeoutMs: this.#timeoutMs,
       });
+      verifyOutput = `$ ${command} (${result.timedOut ? "timed out" : `exit ${result.code}`})\n${result.output}`;
       if (result.code !== 0) {
         await git(["reset", "-q", "--hard", before], { cwd: dir, env: this.#env });
-        return {
-          kind: "rejected",
-          output: `$ ${command} (${result.timedOut ? "timed out" : `exit ${result.code}`})\n${result.output}`,
-        };
+        return { kind: "rejected", output: verifyOutput };
       }
     }
-    return {
-      kind: "merged",
-      commit: await gitOut(["rev-parse", "HEAD"], { cwd: dir, env: this.#env }),
-    };
+    const commit = await gitOut(["rev-parse", "HEAD"], { cwd: dir, env: this.#env });
+    return { kind: "merged", commit, verifyOutput };
   }
 
   async #ensureIntegration(ws: TaskWorkspace, branch: string, dir: string): Promise<void> {

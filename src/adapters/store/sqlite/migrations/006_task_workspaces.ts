@@ -1,7 +1,8 @@
 /**
  * Migration 6: a task's git workspace (worktree isolation). One row per task that has a branch: where
  * it started (the base commit recorded at submission), its latest head, the files it changed, the
- * worktree's life and how far its work has been merged. Rows go with their task.
+ * worktree's life and how far its work has been merged. Rows go with their task. A plan may say how
+ * its tasks are isolated.
  */
 export const name = "task_workspaces";
 
@@ -24,4 +25,5 @@ CREATE TABLE task_workspaces (
   updated_at      INTEGER NOT NULL
 );
 CREATE INDEX task_workspaces_group ON task_workspaces (grp);
+ALTER TABLE plans ADD COLUMN isolation TEXT;
 `;
