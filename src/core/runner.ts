@@ -520,7 +520,7 @@ export class Runner {
       outcome.success,
       await this.#endReason(agent, outcome),
     );
-    const { verdict, workspaces, onCompletion, conflict } = await this.#integrationVerdict(
+    const { verdict, workspaces, onCompletion, conflict, reason } = await this.#integrationVerdict(
       agent,
       verdictOf(outcome),
       released,
@@ -565,7 +565,7 @@ export class Runner {
       type: "agent:finished",
       agent,
       result,
-      reason: result === "killed" ? "killed" : (agent.stoppedBecause ?? outcome.reason),
+      reason: result === "killed" ? "killed" : (agent.stoppedBecause ?? reason ?? outcome.reason),
       error: result === "completed" ? null : (finished?.task?.error ?? verdictError(verdict)),
       durationMs: now - agent.startedAt,
       task: finished?.task ?? null,
@@ -642,6 +642,8 @@ export class Runner {
     workspaces: TaskWorkspace[];
     onCompletion: { insert: NewTask[]; workspaces: TaskWorkspace[] } | null;
     conflict: { files: readonly string[]; resolverId: string } | null;
+    /** Why the task did not complete although its agent succeeded. */
+    reason?: string;
   }> {
     const record = released?.record ?? null;
     const workspaces = record ? [record] : [];
@@ -653,9 +655,10 @@ export class Runner {
       case "rejected":
         return {
           ...plain,
+          reason: "not merged",
           verdict: {
             kind: "failed",
-            error: `its work was not merged: ${oneLine(integration.output, 200)}\n\n${integration.output.slice(-8_000)}`,
+            error: notMergedError(integration.output),
             retryable: true,
             details: verdict.details,
           },
@@ -897,6 +900,15 @@ function describeEvent(event: AgentEvent): string | null {
     default:
       return null;
   }
+}
+
+/** The error of a task whose merge was refused: the gist first, then the output that says why. */
+function notMergedError(output: string): string {
+  const gist = oneLine(output, 200);
+  const full = output.trim();
+  return full === gist
+    ? `its work was not merged: ${gist}`
+    : `its work was not merged: ${gist}\n\n${full.slice(-8_000)}`;
 }
 
 function verdictError(verdict: ReturnType<typeof verdictOf>): string | null {

@@ -128,6 +128,10 @@ export class GitWorktreeWorkspaces implements Workspaces {
     let ws: TaskWorkspace = { ...record, path };
     if (!made) {
       await this.#clearStaleIndexLock(path);
+    }
+    if (!made && ws.resolves && (await this.#mergeInProgress(path))) {
+      // A resolution an earlier attempt did not finish: it goes on, merge still in progress.
+    } else if (!made) {
       // What an earlier attempt's agent left (its run died before it could be committed).
       await this.#commitAll(
         path,
@@ -610,9 +614,13 @@ export class GitWorktreeWorkspaces implements Workspaces {
     return refExists(path, "MERGE_HEAD", this.#env);
   }
 
+  /**
+   * Files of a resolution that still hold conflict markers. Whether the agent staged its resolution
+   * does not matter (the commit stages everything); the content does.
+   */
   async #filesWithMarkers(path: string, files: readonly string[]): Promise<string[]> {
     const unmerged = await conflictedFiles(path, this.#env);
-    const marked = new Set(unmerged);
+    const marked = new Set<string>();
     for (const file of new Set([...files, ...unmerged])) {
       try {
         if (CONFLICT_MARKER.test(readFileSync(join(path, file), "utf8"))) marked.add(file);
