@@ -132,6 +132,8 @@ export class GitWorktreeWorkspaces implements Workspaces {
     if (!made && ws.resolves && (await this.#mergeInProgress(path))) {
       // A resolution an earlier attempt did not finish: it goes on, merge still in progress.
     } else if (!made) {
+      // A start cut off while it merged the dependencies' branches: that merge is redone below.
+      await this.#abortMerge(path);
       // What an earlier attempt's agent left (its run died before it could be committed).
       await this.#commitAll(
         path,
@@ -186,6 +188,9 @@ export class GitWorktreeWorkspaces implements Workspaces {
         continue;
       }
       await this.#clearStaleIndexLock(ws.path);
+      if (await this.#abortMerge(ws.path)) {
+        notes.push(`${ws.branch}: undid a merge of its dependencies cut off halfway`);
+      }
       const committed = await this.#commitAll(
         ws.path,
         `WIP orchestrate: ${short(ws.taskId)} work left when its run ended`,
@@ -610,6 +615,13 @@ export class GitWorktreeWorkspaces implements Workspaces {
     }
   }
 
+  /** Aborts a merge in progress in one of our worktrees (never the user's); says whether there was one. */
+  async #abortMerge(path: string): Promise<boolean> {
+    if (!(await this.#mergeInProgress(path))) return false;
+    await git(["merge", "--abort"], { cwd: path, env: this.#env, allowFailure: true });
+    return true;
+  }
+
   async #mergeInProgress(path: string): Promise<boolean> {
     return refExists(path, "MERGE_HEAD", this.#env);
   }
@@ -697,9 +709,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
 
   /** The integration worktree is ours alone: a merge or verification cut off is simply undone. */
   async #cleanIntegration(dir: string): Promise<void> {
-    if (await this.#mergeInProgress(dir)) {
-      await git(["merge", "--abort"], { cwd: dir, env: this.#env, allowFailure: true });
-    }
+    await this.#abortMerge(dir);
     await git(["reset", "-q", "--hard", "HEAD"], { cwd: dir, env: this.#env });
   }
 }
