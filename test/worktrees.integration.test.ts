@@ -3,246 +3,39 @@
  * in a worktree of its own on its own branch, dependents start from their dependencies' branches,
  * successes merge into the group's integration branch (a conflict queues a resolver), whatever an
  * agent leaves is committed on its branch however it ends, and the user's own checkout is never
- * touched. The agents are one small node script (below) that does what its task's `ACT {json}` line
- * says; results are read straight from git.
+ * touched. The agents are one small node script (helpers/gitRepo.ts) that does what its task's
+ * `ACT {json}` line says; results are read straight from git.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
 import type { TaskDetail } from "../src/app/taskDetail.ts";
-import type { RunResult, StartedChild } from "./helpers/nodeProcess.ts";
+import {
+  branchOf,
+  commitsOf,
+  filesOfCommit,
+  finished,
+  INTEGRATION,
+  makeRepo,
+  type Repo,
+  sha256,
+  task,
+  treeHashes,
+  waitFor,
+} from "./helpers/gitRepo.ts";
+import type { RunResult } from "./helpers/nodeProcess.ts";
 import { explain, startOrchestrate } from "./helpers/orchestrateCli.ts";
 import type { StatusJson } from "./helpers/orchestrateJson.ts";
-import { Sandbox } from "./helpers/sandbox.ts";
 import { short } from "./helpers/taskIds.ts";
 
-/**
- * The fake agent. A resolver's prompt ("Resolve a merge conflict ... Files in conflict: a, b.") makes
- * it drop the conflict markers of those files, keeping both sides. Otherwise it reads the first
- * `ACT {json}` line of its prompt (its own task's: the description comes first) and:
- * `write` {file: text} ($CWD becomes its working directory), `report` a file listing its cwd, the
- * contents of the `see` files and the mode bits of the `modes` files, then `exit` with that code or
- * stay alive `sleepMs`.
- */
-const AGENT = String.raw`
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-const prompt = process.argv[2] ?? "";
-if (/^# Your task[^\n]*\n\nResolve a merge conflict/.test(prompt)) {
-  const files = (/^Files in conflict: (.*)\.$/m.exec(prompt)?.[1] ?? "").split(", ").filter(Boolean);
-  for (const file of files) {
-    const kept = readFileSync(file, "utf8").split("\n").filter((l) => !/^(<{7}|={7}|>{7}|\|{7})/.test(l));
-    writeFileSync(file, kept.join("\n"));
-  }
-  console.log("resolved " + files.join(", "));
-  process.exit(0);
-}
-const act = JSON.parse(/^ACT (.*)$/m.exec(prompt)?.[1] ?? "{}");
-for (const [file, text] of Object.entries(act.write ?? {})) {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text.replaceAll("$CWD", process.cwd()));
-}
-if (act.report) {
-  const lines = ["cwd: " + process.cwd()];
-  for (const f of act.see ?? []) lines.push(f + ": " + (existsSync(f) ? readFileSync(f, "utf8").trim() : "MISSING"));
-  for (const f of act.modes ?? []) lines.push(f + " mode " + (existsSync(f) ? (statSync(f).mode & 0o777).toString(8) : "MISSING"));
-  writeFileSync(act.report, lines.join("\n") + "\n");
-}
-console.log("did " + JSON.stringify(act));
-if (act.exit !== undefined) process.exit(act.exit);
-if (act.sleepMs) setTimeout(() => {}, act.sleepMs);
-`;
-
-interface Act {
-  write?: Record<string, string>;
-  report?: string;
-  see?: string[];
-  modes?: string[];
-  exit?: number;
-  sleepMs?: number;
-}
-
-/** A task description: a title, then the line the fake agent acts on. */
-function task(title: string, act: Act): string {
-  return `${title}\nACT ${JSON.stringify(act)}`;
-}
-
-/** The caller's GIT_* variables (GIT_DIR in a hook, say) must never point git at another repository. */
-const NO_GIT_VARIABLES = Object.fromEntries(
-  Object.keys(process.env)
-    .filter((name) => name.startsWith("GIT_"))
-    .map((name) => [name, undefined]),
-);
-
-const INTEGRATION = "orchestrate/tasks/integration";
 const LOCK_TROUBLE = /index\.lock|could not lock|unable to create .*\.lock|cannot lock ref/i;
-
-/** A sandbox whose working directory is a git repository with one commit. */
-class Repo extends Sandbox {
-  override env(extra: Record<string, string | undefined> = {}): Record<string, string> {
-    return super.env({ ...NO_GIT_VARIABLES, ...extra });
-  }
-
-  /** `git <args>` in the repository, which must succeed; never takes optional locks (no index refresh). */
-  git(args: readonly string[]): string {
-    return execFileSync("git", args, {
-      cwd: this.cwd,
-      env: this.env({ GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" }),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  }
-
-  /** Whether `git <args>` succeeds. */
-  gitOk(args: readonly string[]): boolean {
-    return (
-      spawnSync("git", args, {
-        cwd: this.cwd,
-        env: this.env({ GIT_OPTIONAL_LOCKS: "0" }),
-        stdio: "ignore",
-      }).status === 0
-    );
-  }
-
-  /** A file's content at a commit or branch. */
-  show(ref: string, file: string): string {
-    return this.git(["show", `${ref}:${file}`]);
-  }
-
-  hasBranch(branch: string): boolean {
-    return this.gitOk(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
-  }
-
-  isAncestor(commit: string, of: string): boolean {
-    return this.gitOk(["merge-base", "--is-ancestor", commit, of]);
-  }
-
-  /** Declares the fake agent as backend `fake` in `<base dir>/agents.json` (creating the base dir). */
-  declareAgent(): void {
-    const script = join(this.root, "agent.mjs");
-    writeFileSync(script, AGENT);
-    mkdirSync(this.path(".orchestrator"), { recursive: true });
-    writeFileSync(
-      this.path(".orchestrator", "agents.json"),
-      JSON.stringify({
-        backends: {
-          fake: { binary: process.execPath, args: [script, "{prompt}"], outputFormat: "text" },
-        },
-      }),
-    );
-  }
-
-  /** Submits a task for the fake agent and returns its id. */
-  submitFake(description: string, ...flags: string[]): Promise<string> {
-    return this.submit(description, "-b", "fake", ...flags);
-  }
-
-  async detail(id: string): Promise<TaskDetail> {
-    return this.json<TaskDetail>(["task", id]);
-  }
-
-  /** `orchestrate run <args>`, which must exit 0. */
-  async runAll(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
-    const result = await this.run(["run", ...args], env);
-    assert.equal(result.code, 0, explain(["run", ...args], result));
-    return result;
-  }
-
-  /** The worktree directory of an ad-hoc task. */
-  worktree(id: string): string {
-    return this.path(".orchestrator", "worktrees", "tasks", short(id));
-  }
-}
-
-const repos: Repo[] = [];
-after(() => {
-  for (const repo of repos) repo.remove();
-});
-
-/** A new repository on branch `main` holding `files` (and a README) in one commit. */
-function makeRepo(files: Record<string, string> = {}): Repo {
-  const repo = new Repo();
-  repo.create();
-  repos.push(repo);
-  repo.git(["init", "-q", "-b", "main"]);
-  repo.git(["config", "user.name", "Worktree Test"]);
-  repo.git(["config", "user.email", "worktree-test@example.com"]);
-  repo.git(["config", "commit.gpgsign", "false"]);
-  for (const [file, text] of Object.entries({ "README.md": "# project\n", ...files })) {
-    mkdirSync(dirname(repo.path(file)), { recursive: true });
-    writeFileSync(repo.path(file), text);
-  }
-  repo.git(["add", "-A"]);
-  repo.git(["commit", "-q", "-m", "initial"]);
-  return repo;
-}
-
-/** The ad-hoc task's branch. */
-function branchOf(id: string): string {
-  return `orchestrate/tasks/${short(id)}`;
-}
 
 /** Whether two agent runs overlapped in time. */
 function overlap(a: TaskDetail, b: TaskDetail): boolean {
   const [ra, rb] = [a.agentRuns[0], b.agentRuns[0]];
   assert.ok(ra && rb && ra.endedAt !== null && rb.endedAt !== null, "both agents ran and ended");
   return ra.startedAt < (rb.endedAt ?? 0) && rb.startedAt < (ra.endedAt ?? 0);
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Collects a started child's output and waits for its end, killing it after `limitMs`. */
-async function finished(
-  child: StartedChild,
-  limitMs: number,
-): Promise<{ code: number | null; out: string }> {
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    out += chunk;
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  try {
-    const code = await child.exited;
-    return { code, out };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The commits of `branch` not on main, as `<sha> <subject>`, newest first. */
-function commitsOf(repo: Repo, branch: string): { sha: string; subject: string }[] {
-  return repo
-    .git(["log", "--format=%H %s", branch, "--not", "main"])
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => ({ sha: l.slice(0, 40), subject: l.slice(41) }));
-}
-
-function filesOfCommit(repo: Repo, sha: string): string[] {
-  return repo
-    .git(["show", "--name-only", "--format=", sha])
-    .split("\n")
-    .filter((l) => l !== "");
 }
 
 describe("two tasks in parallel, and a task that depends on both", () => {
@@ -445,25 +238,6 @@ describe("agents that do not succeed", () => {
     assert.match(subject, new RegExp(`^WIP orchestrate: ${short(ids.crashed)} (crashed|failed)$`));
   });
 });
-
-/** Every file of the working tree (outside .git and the base dir) with a hash of its bytes and its mode. */
-function treeHashes(root: string, skip: readonly string[], at = ""): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const entry of readdirSync(join(root, at), { withFileTypes: true })) {
-    const rel = at ? `${at}/${entry.name}` : entry.name;
-    if (skip.includes(rel)) continue;
-    if (entry.isDirectory()) Object.assign(result, treeHashes(root, skip, rel));
-    else {
-      const path = join(root, rel);
-      result[rel] = `${statSync(path).mode.toString(8)} ${sha256(readFileSync(path))}`;
-    }
-  }
-  return result;
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 describe("the user's checkout", () => {
   it("keeps its HEAD, branch, index and working tree byte for byte through submit and run", async () => {

@@ -1,5 +1,6 @@
 import { refExists } from "../adapters/workspaces/git/gitRepository.ts";
 import { diffBetween } from "../adapters/workspaces/git/gitReview.ts";
+import { UsageError } from "../core/errors.ts";
 import { integrationBranch } from "../core/taskWorkspace.ts";
 import { requireRepositoryWorkspaces } from "./repositoryWorkspaces.ts";
 import type { Session } from "./session.ts";
@@ -29,9 +30,14 @@ export async function diffWork(
   const env = workspaces.gitEnv;
   if (work.kind === "task") {
     const { workspace: ws } = work;
-    const head = (await refExists(root, `refs/heads/${ws.branch}`, env))
-      ? ws.branch
-      : (ws.headCommit ?? ws.baseCommit);
+    const branchExists = await refExists(root, `refs/heads/${ws.branch}`, env);
+    if (!branchExists && ws.startCommit === null && ws.headCommit === null) {
+      throw new UsageError(
+        `task ${work.task.id.slice(0, 8)} has no branch: it has not run in a worktree (it ran with isolation none, or has not started)`,
+        "its changes, if any, are in the project directory itself",
+      );
+    }
+    const head = branchExists ? ws.branch : (ws.headCommit ?? ws.baseCommit);
     const base = ws.startCommit ?? ws.baseCommit;
     const text = await diffBetween(root, base, head, { ...options, env });
     return { subject: `task ${work.task.id.slice(0, 8)} (${ws.branch})`, base, head, text };

@@ -16,7 +16,8 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
       {
         name: "older-than",
         value: "<duration>",
-        description: "age of the tasks to remove: 12h, 7d, 2w (bare number = days)",
+        description:
+          "age of the tasks to remove: 12h, 7d, 2w (bare number = days; 0 = all finished)",
         default: "7d",
       },
       { name: "dry-run", short: "n", description: "show what would be removed, remove nothing" },
@@ -28,7 +29,9 @@ export function makeCleanupCommand(env: CommandEnv): CommandSpec {
       { name: "json", description: "print the result as JSON" },
     ],
     async run(parsed) {
-      const age = parseDuration(requiredOption(parsed, "olderThan"), "--older-than", "d");
+      const raw = requiredOption(parsed, "olderThan");
+      // 0 means every finished task, whatever its age.
+      const age = /^\s*0+\s*$/.test(raw) ? 0 : parseDuration(raw, "--older-than", "d");
       const config = configFrom(globalsOf(parsed));
       const dryRun = flag(parsed, "dryRun");
       const result = await withSession(config, { create: false }, async (session) =>
