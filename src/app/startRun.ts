@@ -218,9 +218,13 @@ async function recoverWorkspaces(
       .concat(await queue.list({ status: "assigned", limit: 10_000 }))
       .map((t) => t.id),
   );
-  const idle = records.filter((ws) => !busy.has(ws.taskId) && ws.path !== null);
-  if (idle.length === 0) return;
+  // Only a worktree still marked active lost its agent without a release (which commits and marks it
+  // idle): the others need no look, which keeps a run's start cheap with many old worktrees.
+  const idle = records.filter(
+    (ws) => !busy.has(ws.taskId) && ws.path !== null && ws.state === "active",
+  );
   const { changed, notes } = await workspaces.recover(idle);
+  if (changed.length === 0 && notes.length === 0) return;
   await queue.saveWorkspaces(changed);
   for (const message of notes) onEvent?.({ type: "warning", message });
 }
