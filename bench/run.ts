@@ -1,10 +1,12 @@
-// The benchmark: queue throughput (in one process and across processes on one database file) and the
-// wall time of the CLI at 10k, 100k and 1M tasks. It rewrites docs/benchmarks.md with what it measured.
+// The benchmark: queue throughput (in one process and across processes on one database file), the
+// wall time of the CLI at 10k, 100k and 1M tasks, the agent runtime's costs (bench/agents.ts) and a git
+// worktree's cost per task (bench/worktrees.ts). It rewrites docs/benchmarks.md with what it measured.
 //
 //   npm run bench                 (builds dist/, which bin/orchestrate.js runs, then this file)
 //   node bench/run.ts --quick     (small sizes, for trying changes; prints only, leaves the docs alone)
 //   node bench/run.ts --out <file>  (writes the report to <file> instead)
 //   BENCH_CODE_LABEL=...          (names the code measured when the tree is not a git checkout)
+//   node bench/worktrees.ts [--quick]  (the worktree rows alone, printed; no report)
 //
 // Progress goes to stderr, the result table to stdout. Nothing here is hard-coded: every figure in the
 // report is measured on this run, and every target's verdict is computed from it.
@@ -22,6 +24,7 @@ import { type SubmitInput, TaskQueue } from "../src/core/taskQueue.ts";
 import { benchAgents } from "./agents.ts";
 import { ASSIGNED, buildQueue, IN_PROGRESS, STATUS_NAMES } from "./buildQueue.ts";
 import { measureRunCommits } from "./runCommits.ts";
+import { benchWorktrees, WORKTREE_FILES, worktreeTasks } from "./worktrees.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "bin", "orchestrate.js");
@@ -643,6 +646,22 @@ ${resultTable()}
   /proc. The run renews every lease and records activity while they sleep.
 - **\`orchestrate kill\`**: wall time of the command against a fake Claude Code that ignores SIGTERM and
   has a descendant in its own session; it returns once every process of the tree is gone.
+- **Worktree per task**: \`GitWorktreeWorkspaces\` (the worktree isolation \`orchestrate run\` uses) on a
+  temporary git repository of ${fmt(WORKTREE_FILES)} small files in 10 × 10 nested directories (one commit, packed):
+  per task, \`acquire\` with no set-up command (the worktree on its own branch), one file changed,
+  \`release\` of a success (everything committed, merged \`--no-ff\` into the integration branch in its
+  worktree), and later \`remove\` with \`deleteBranch: "merged"\` (worktree and branch deleted). The
+  baselines are the raw git commands for the same steps, timed in the same run on the same repository,
+  interleaved task by task with orchestrate's: \`git worktree add -b\`; \`git add -A\` + \`git commit\` +
+  \`git merge --no-ff\` in an integration worktree of their own; \`git worktree remove --force\` +
+  \`git branch -D\`. Each side has one untimed warm-up task first (orchestrate's makes the group's integration
+  worktree, a full checkout: its release is shown on its own); medians of ${worktreeTasks(QUICK)} tasks. The
+  clean-up comes after all tasks were released, as \`orchestrate cleanup\` removes worktrees in a batch (on
+  ext4 without a journal, creating files within about half a minute of many deletions is much slower,
+  which would swamp the creation figures). Disk is \`du -sk\` (so each small file takes a whole block): a
+  worktree's files plus its git dir under \`.git/worktrees\` (mostly its index), against the repository's
+  own checkout; the growth of \`.git\` (worktrees' git dirs aside) is over orchestrate's steps, after clean-up.
+  There is no target for these rows; the ratios are to the raw git baselines.
 - **\`node -e 0\`** is the floor for any command: Node's own start-up on this machine.
   **\`orchestrate --version\`** adds loading the CLI without opening the database.
 - **\`orchestrate status\`**: the wall time of spawning \`node bin/orchestrate.js status --base-dir <dir>\`
@@ -681,6 +700,10 @@ async function main(): Promise<void> {
       if (row.target)
         target(row.measure, row.value, row.result, row.target.op, row.target.goal, row.target.unit);
       else rows.push({ measure: row.measure, result: row.result, target: "" });
+    }
+    // Last: its clean-up deletes many files, which can slow file creation for a while after.
+    for (const row of await benchWorktrees({ tmp, quick: QUICK, log })) {
+      rows.push({ measure: row.measure, result: row.result, target: "" });
     }
     const minutes = (performance.now() - started) / 60_000;
     const loads = (l: number[]) => l.map((x) => fmt(x, 2)).join(" / ");
