@@ -5,6 +5,7 @@ import { startWatchdog, sweepOrphans } from "../adapters/process/watchdog.ts";
 import { openGitWorktreeWorkspaces } from "../adapters/workspaces/git/gitWorktreeWorkspaces.ts";
 import { makeProjectDirectoryWorkspaces } from "../adapters/workspaces/projectDirectoryWorkspaces.ts";
 import type { AgentConfig } from "../core/agentConfig.ts";
+import { RUN_ID_ENV } from "../core/agentMarkers.ts";
 import { ContextManager } from "../core/contextManager.ts";
 import { newWorkerId } from "../core/ids.ts";
 import {
@@ -104,7 +105,7 @@ export async function startRun(session: Session, request: RunRequest): Promise<R
   await closeOrphanedAgentRuns(queue, host);
   const watchdog = startWatchdog(runId, graceMs);
   const onEvent = request.onEvent;
-  const { workspaces, sharedBecause } = await openWorkspaces(session, request);
+  const { workspaces, sharedBecause } = await openWorkspaces(session, request, runId);
   await recoverWorkspaces(queue, workspaces, onEvent);
   const runner = new Runner({
     queue,
@@ -182,6 +183,7 @@ function diedOnThisHost(runId: string, host: string): boolean {
 async function openWorkspaces(
   session: Session,
   request: RunRequest,
+  runId: string,
 ): Promise<{ workspaces: Workspaces; sharedBecause: string | null }> {
   const { config } = session;
   const choice = await chooseIsolation(
@@ -197,7 +199,8 @@ async function openWorkspaces(
     baseDir: config.baseDir,
     setupCommand: config.setupCommand,
     verifyCommand: config.verifyCommand,
-    env: request.env,
+    // Set-up and verification commands carry the run's marker: if the run dies, its watchdog ends them.
+    env: { ...request.env, [RUN_ID_ENV]: runId },
   });
   return { workspaces, sharedBecause: null };
 }

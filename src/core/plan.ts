@@ -27,7 +27,7 @@ export interface Plan {
    * How its tasks are kept apart when it is executed (`worktree`, `none`); absent or null: as configured
    * then (worktrees in a git repository).
    */
-  isolation?: Isolation | null;
+  isolation: Isolation | null;
 }
 
 export const PLAN_STATUSES = ["draft", "approved", "executing", "completed", "failed"] as const;

@@ -2124,6 +2124,15 @@ function planContract(test: ContractTest): void {
     assert.equal((await store.getPlan(PLAN_A))?.goal, "Build a REST API", "the first plan is kept");
   });
 
+  test("a plan keeps the isolation it was made with (worktree, none, or null for as configured)", async (store) => {
+    await store.insertPlan(newPlan(PLAN_A, T0, { isolation: "none" }));
+    await store.insertPlan(newPlan(PLAN_B, T0, { isolation: "worktree" }));
+    assert.equal((await store.getPlan(PLAN_A))?.isolation, "none");
+    assert.equal((await store.getPlan(PLAN_B))?.isolation, "worktree");
+    await store.insertPlan(newPlan("c1c1c1c1c1c1c1c1", T0));
+    assert.equal((await store.getPlan("c1c1c1c1c1c1c1c1"))?.isolation, null);
+  });
+
   test("findPlanIds finds plans by prefix, at most `limit`", async (store) => {
     const planIds = ["abc0000000000001", "abc0000000000002", "abd0000000000003"];
     for (const id of planIds) await store.insertPlan(newPlan(id, T0));

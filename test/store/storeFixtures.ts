@@ -220,6 +220,7 @@ export function newPlan(id: string, now: number, fields: Partial<Plan> = {}): Pl
     updatedAt: now,
     approvedAt: null,
     executedAt: null,
+    isolation: null,
     ...fields,
   };
 }

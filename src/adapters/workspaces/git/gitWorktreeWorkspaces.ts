@@ -26,7 +26,7 @@ import {
   type WorkspaceRequest,
   type Workspaces,
 } from "../../../ports/workspace.ts";
-import { git, gitEnvironment, gitOut, lines } from "./git.ts";
+import { git, gitEnvironment, gitOut } from "./git.ts";
 import { commitIdentity, type GitRepository, refExists } from "./gitRepository.ts";
 import { RepoLock } from "./repoLock.ts";
 import { runShell } from "./shellCommand.ts";
@@ -576,11 +576,16 @@ export class GitWorktreeWorkspaces implements Workspaces {
   async #measured(ws: TaskWorkspace): Promise<TaskWorkspace> {
     const path = ws.path as string;
     const head = await gitOut(["rev-parse", "HEAD"], { cwd: path, env: this.#env });
-    const files = await gitOut(["diff", "--name-only", ws.startCommit ?? ws.baseCommit, head], {
+    // -z: names with spaces or non-ASCII characters come as they are, not quoted.
+    const files = await git(["diff", "--name-only", "-z", ws.startCommit ?? ws.baseCommit, head], {
       cwd: path,
       env: this.#env,
     });
-    return { ...ws, headCommit: head, filesChanged: lines(files) };
+    return {
+      ...ws,
+      headCommit: head,
+      filesChanged: files.stdout.split("\0").filter((f) => f !== ""),
+    };
   }
 
   /**
