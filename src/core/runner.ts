@@ -619,12 +619,12 @@ export class Runner {
     agent: ActiveAgent,
     success: boolean,
     reason: string,
-  ): Promise<WorkspaceRelease | null> {
+  ): Promise<WorkspaceRelease | { failed: string }> {
     try {
       return await agent.workspace.release({ success, reason });
     } catch (error) {
       this.#warn(`could not release the workspace of ${agent.agentId}: ${messageOf(error)}`);
-      return null;
+      return { failed: messageOf(error) };
     }
   }
 
@@ -636,7 +636,7 @@ export class Runner {
   async #integrationVerdict(
     agent: ActiveAgent,
     verdict: AgentVerdict,
-    released: WorkspaceRelease | null,
+    released: WorkspaceRelease | { failed: string },
   ): Promise<{
     verdict: AgentVerdict;
     workspaces: TaskWorkspace[];
@@ -645,9 +645,24 @@ export class Runner {
     /** Why the task did not complete although its agent succeeded. */
     reason?: string;
   }> {
-    const record = released?.record ?? null;
+    if ("failed" in released) {
+      // Its work may not be on its branch, or not merged: it must not count as done.
+      const plain = { verdict, workspaces: [], onCompletion: null, conflict: null };
+      if (verdict.kind !== "completed") return plain;
+      return {
+        ...plain,
+        reason: "not saved",
+        verdict: {
+          kind: "failed",
+          error: `its work could not be committed or merged: ${released.failed}`,
+          retryable: true,
+          details: verdict.details,
+        },
+      };
+    }
+    const record = released.record;
     const workspaces = record ? [record] : [];
-    const integration = released?.integration ?? null;
+    const integration = released.integration;
     const plain = { verdict, workspaces, onCompletion: null, conflict: null };
     if (verdict.kind !== "completed" || !record || !integration) return plain;
     const { queue } = this.options;

@@ -88,9 +88,11 @@ export function workspaceGroup(planId: string | null): string {
   return planId ? `plan-${planId.slice(0, 8)}` : ADHOC_GROUP;
 }
 
+const INTEGRATION_LEAF = "integration";
+
 /** The branch the group's finished work is merged into, one task at a time. */
 export function integrationBranch(group: string): string {
-  return `${BRANCH_PREFIX}/${group}/integration`;
+  return `${BRANCH_PREFIX}/${group}/${INTEGRATION_LEAF}`;
 }
 
 /**
@@ -105,7 +107,8 @@ export function taskBranch(group: string, taskId: string, key: string | null): s
         ? `${safeKey}-${taskId.slice(0, 8)}`
         : taskId.slice(0, 8)
       : safeKey || taskId.slice(0, 8);
-  return `${BRANCH_PREFIX}/${group}/${leaf}`;
+  // A plan task keyed `integration` must not get its plan's integration branch.
+  return `${BRANCH_PREFIX}/${group}/${leaf === INTEGRATION_LEAF ? `${leaf}-task` : leaf}`;
 }
 
 /** A key reduced to what a git ref name and a directory name both accept. */

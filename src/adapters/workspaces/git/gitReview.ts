@@ -1,3 +1,4 @@
+import { ConflictError } from "../../../core/errors.ts";
 import { git, gitOut, lines } from "./git.ts";
 import { refExists } from "./gitRepository.ts";
 
@@ -78,7 +79,21 @@ export async function mergeIntoCheckout(
     await git(["merge", "--abort"], { cwd: root, env, allowFailure: true });
   }
   if (files.length === 0) {
-    throw new Error(`git could not merge ${branch}: ${(result.stderr || result.stdout).trim()}`);
+    const said = (result.stderr || result.stdout).trim();
+    const untracked = said.includes("untracked working tree files would be overwritten");
+    throw new ConflictError(
+      untracked
+        ? `merging ${branch} would overwrite untracked files in your checkout; nothing was changed: ${said
+            .split("\n")
+            .slice(1, 6)
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .join(", ")}`
+        : `git could not merge ${branch}; nothing was changed: ${said.split("\n").slice(0, 3).join(" / ")}`,
+      untracked
+        ? "move or remove those files, then merge again"
+        : "see what git says above, fix it, then merge again",
+    );
   }
   return { kind: "conflict", files };
 }

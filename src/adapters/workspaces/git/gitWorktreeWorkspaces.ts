@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { ConflictError } from "../../../core/errors.ts";
 import type { Task } from "../../../core/task.ts";
 import {
   BRANCH_PREFIX,
@@ -53,6 +54,11 @@ const INTEGRATION_DIR = "_integration";
 const SETUP_MARKER = "orchestrate-setup-done";
 const CONFLICT_MARKER = /^(<{7}|>{7})( |$)/m;
 const STALE_INDEX_LOCK_MS = 5_000;
+/**
+ * Orchestrate's own commits and merges never depend on the user's commit set-up: no signing (a key
+ * behind a passphrase would fail them), and no hooks (`--no-verify` at each call site).
+ */
+const NO_SIGNING = ["-c", "commit.gpgsign=false"];
 
 /**
  * Opens worktree isolation on a repository: makes sure the base dir is excluded from git (in
@@ -177,35 +183,23 @@ export class GitWorktreeWorkspaces implements Workspaces {
       }),
     );
     for (const ws of idle) {
-      if (!ws.path || ws.state === "removed") continue;
-      if (!existsSync(ws.path)) {
-        changed.push({ ...ws, path: null, state: "removed", updatedAt: this.#clock() });
-        continue;
-      }
-      if (ws.resolves && (await this.#mergeInProgress(ws.path))) {
-        if (ws.state === "active") changed.push({ ...ws, state: "idle", updatedAt: this.#clock() });
-        notes.push(`${ws.branch}: a conflict resolution in progress is kept for its next attempt`);
-        continue;
-      }
-      await this.#clearStaleIndexLock(ws.path);
-      if (await this.#abortMerge(ws.path)) {
-        notes.push(`${ws.branch}: undid a merge of its dependencies cut off halfway`);
-      }
-      const committed = await this.#commitAll(
-        ws.path,
-        `WIP orchestrate: ${short(ws.taskId)} work left when its run ended`,
-        false,
-      );
-      if (committed) notes.push(`${ws.branch}: committed the work its ended run left uncommitted`);
-      if (committed || ws.state === "active") {
-        changed.push({ ...(await this.#measured(ws)), state: "idle", updatedAt: this.#clock() });
+      try {
+        await this.#recoverOne(ws, changed, notes);
+      } catch (error) {
+        notes.push(
+          `${ws.branch}: could not be repaired (${error instanceof Error ? error.message : String(error)}); its worktree is left as it is`,
+        );
       }
     }
     for (const group of existsSync(this.#worktreesDir) ? readdirSync(this.#worktreesDir) : []) {
       const dir = join(this.#worktreesDir, group, INTEGRATION_DIR);
-      if (existsSync(dir) && (await this.#mergeInProgress(dir))) {
-        await this.#lock.with(`group-${group}`, () => this.#cleanIntegration(dir));
-        notes.push(`${integrationBranch(group)}: undid a merge an ended run left halfway`);
+      if (existsSync(dir) && (await this.#integrationDirty(dir, integrationBranch(group)))) {
+        await this.#lock.with(`group-${group}`, () =>
+          this.#cleanIntegration(dir, integrationBranch(group)),
+        );
+        notes.push(
+          `${integrationBranch(group)}: undid a merge an ended run left halfway (not verified)`,
+        );
       }
     }
     return { changed, notes };
@@ -291,7 +285,13 @@ export class GitWorktreeWorkspaces implements Workspaces {
    */
   async setAside(ws: TaskWorkspace): Promise<{ record: TaskWorkspace; keptAs: string | null }> {
     const root = this.#options.repo.root;
-    const { record: removed } = await this.remove(ws, { deleteBranch: "never" });
+    const { record: removed, kept } = await this.remove(ws, { deleteBranch: "never" });
+    if (kept) {
+      throw new ConflictError(
+        `task ${short(ws.taskId)}'s worktree cannot be set aside: ${kept}`,
+        `retry it without --fresh to go on with that resolution (its worktree: ${ws.path})`,
+      );
+    }
     let keptAs: string | null = null;
     await this.#lock.with("repo", async () => {
       if (!(await refExists(root, `refs/heads/${ws.branch}`, this.#env))) return;
@@ -338,6 +338,33 @@ export class GitWorktreeWorkspaces implements Workspaces {
   /** The environment git runs with here (the user's, with an identity to commit with). */
   get gitEnv(): Record<string, string> {
     return this.#env;
+  }
+
+  /** Repairs one worktree whose agent was lost (see `recover`). */
+  async #recoverOne(ws: TaskWorkspace, changed: TaskWorkspace[], notes: string[]): Promise<void> {
+    if (!ws.path || ws.state === "removed") return;
+    if (!existsSync(ws.path)) {
+      changed.push({ ...ws, path: null, state: "removed", updatedAt: this.#clock() });
+      return;
+    }
+    if (ws.resolves && (await this.#mergeInProgress(ws.path))) {
+      if (ws.state === "active") changed.push({ ...ws, state: "idle", updatedAt: this.#clock() });
+      notes.push(`${ws.branch}: a conflict resolution in progress is kept for its next attempt`);
+      return;
+    }
+    await this.#clearStaleIndexLock(ws.path);
+    if (await this.#abortMerge(ws.path)) {
+      notes.push(`${ws.branch}: undid a merge of its dependencies cut off halfway`);
+    }
+    const committed = await this.#commitAll(
+      ws.path,
+      `WIP orchestrate: ${short(ws.taskId)} work left when its run ended`,
+      false,
+    );
+    if (committed) notes.push(`${ws.branch}: committed the work its ended run left uncommitted`);
+    if (committed || ws.state === "active") {
+      changed.push({ ...(await this.#measured(ws)), state: "idle", updatedAt: this.#clock() });
+    }
   }
 
   // ---- acquiring ------------------------------------------------------------------------------
@@ -425,6 +452,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
     for (const line of out.split("\n")) {
       if (line.startsWith("worktree ")) path = line.slice("worktree ".length);
       else if (line.startsWith("branch ") && path) result.set(path, line.slice("branch ".length));
+      else if (line === "detached" && path) result.set(path, "detached");
     }
     return result;
   }
@@ -446,7 +474,9 @@ export class GitWorktreeWorkspaces implements Workspaces {
       const branch = dep.workspace.branch;
       const result = await git(
         [
+          ...NO_SIGNING,
           "merge",
+          "--no-verify",
           "--no-edit",
           "-m",
           `orchestrate: start ${short(ws.taskId)} from ${branch}`,
@@ -474,7 +504,15 @@ export class GitWorktreeWorkspaces implements Workspaces {
       const last = i === merges.length - 1;
       const args = last
         ? ["merge", "--no-commit", "--no-ff", branch]
-        : ["merge", "--no-edit", "-m", `orchestrate: merge ${branch}`, branch];
+        : [
+            ...NO_SIGNING,
+            "merge",
+            "--no-verify",
+            "--no-edit",
+            "-m",
+            `orchestrate: merge ${branch}`,
+            branch,
+          ];
       const result = await git(args, { cwd: path, env: this.#env, allowFailure: true });
       if (result.code !== 0 && !(last && (await this.#mergeInProgress(path)))) {
         throw new Error(`could not prepare the merge of ${branch}: ${result.stderr.trim()}`);
@@ -555,11 +593,18 @@ export class GitWorktreeWorkspaces implements Workspaces {
       ? `orchestrate: ${short(ws.taskId)} done`
       : `WIP orchestrate: ${short(ws.taskId)} ${end.reason}`;
     await this.#commitAll(path, message, ws.resolves !== null);
+    const strayed = await this.#backOnBranch(path, ws);
     const record: TaskWorkspace = {
       ...(await this.#measured(ws)),
       state: "idle",
       updatedAt: this.#clock(),
     };
+    if (strayed) {
+      // Its work is kept on another branch; merging the task branch would claim what is not on it.
+      return end.success
+        ? { record, integration: { kind: "rejected", output: strayed } }
+        : { record, integration: null };
+    }
     if (!end.success || ws.merge === "none") return { record, integration: null };
     const integration = await this.#lock.with(`group-${ws.group}`, () => this.#integrate(record));
     if (integration.kind === "merged") {
@@ -570,6 +615,40 @@ export class GitWorktreeWorkspaces implements Workspaces {
       return { record: { ...record, verifyLog: integration.output }, integration };
     }
     return { record, integration };
+  }
+
+  /**
+   * An agent may have switched branches or detached HEAD in its worktree. When its commits descend
+   * from the task branch, the branch is moved up to them and checked out again (nothing else changes
+   * in the tree). Otherwise its work is kept on a branch of its own (`<branch>-strayed-<n>`), the task
+   * branch is checked out again, and the reason is returned: the attempt must not count as merged.
+   */
+  async #backOnBranch(path: string, ws: TaskWorkspace): Promise<string | null> {
+    const head = await git(["symbolic-ref", "-q", "HEAD"], {
+      cwd: path,
+      env: this.#env,
+      allowFailure: true,
+    });
+    if (head.stdout.trim() === `refs/heads/${ws.branch}`) return null;
+    const commit = await gitOut(["rev-parse", "HEAD"], { cwd: path, env: this.#env });
+    const descends = await git(["merge-base", "--is-ancestor", ws.branch, commit], {
+      cwd: path,
+      env: this.#env,
+      allowFailure: true,
+    });
+    if (descends.code === 0) {
+      await git(["update-ref", `refs/heads/${ws.branch}`, commit], { cwd: path, env: this.#env });
+      await git(["checkout", "-q", ws.branch], { cwd: path, env: this.#env });
+      return null;
+    }
+    let kept = "";
+    for (let n = 1; ; n++) {
+      kept = `${ws.branch}-strayed-${n}`;
+      if (!(await refExists(path, `refs/heads/${kept}`, this.#env))) break;
+    }
+    await git(["branch", kept, commit], { cwd: path, env: this.#env });
+    await git(["checkout", "-q", "-f", ws.branch], { cwd: path, env: this.#env });
+    return `the agent left its branch (HEAD was not on ${ws.branch} nor ahead of it); its work is kept on ${kept}`;
   }
 
   /** The record with the branch's head and changed files as git has them now. */
@@ -601,7 +680,10 @@ export class GitWorktreeWorkspaces implements Workspaces {
     });
     const merging = allowEmptyMerge && (await this.#mergeInProgress(path));
     if (staged.code === 0 && !merging) return false;
-    await git(["commit", "-q", "--no-verify", "-m", message], { cwd: path, env: this.#env });
+    await git([...NO_SIGNING, "commit", "-q", "--no-verify", "-m", message], {
+      cwd: path,
+      env: this.#env,
+    });
     return true;
   }
 
@@ -618,6 +700,13 @@ export class GitWorktreeWorkspaces implements Workspaces {
     } catch {
       // No lock: the usual case.
     }
+  }
+
+  /** Whether an integration worktree holds a merge an ended run left: in progress, or made but never verified. */
+  async #integrationDirty(dir: string, branch: string): Promise<boolean> {
+    if (await this.#mergeInProgress(dir)) return true;
+    const head = await gitOut(["rev-parse", "HEAD"], { cwd: dir, env: this.#env });
+    return head !== (await gitOut(["rev-parse", branch], { cwd: dir, env: this.#env }));
   }
 
   /** Aborts a merge in progress in one of our worktrees (never the user's); says whether there was one. */
@@ -653,18 +742,21 @@ export class GitWorktreeWorkspaces implements Workspaces {
   /**
    * Merges a finished task's branch into its group's integration branch in the integration worktree
    * (holding the group's lock: one merge at a time, in the order tasks finish), then verifies the
-   * result when a command is configured. A conflict or a failed verification leaves the integration
-   * branch where it was.
+   * result when a command is configured. The merge is made on a detached HEAD and the branch moved
+   * to it only once verified (compare-and-swap), so that a conflict, a failed verification or a run
+   * killed halfway leaves the integration branch where it was.
    */
   async #integrate(ws: TaskWorkspace): Promise<IntegrationResult> {
     const branch = integrationBranch(ws.group);
     const dir = join(this.#worktreesDir, ws.group, INTEGRATION_DIR);
     await this.#lock.with("repo", () => this.#ensureIntegration(ws, branch, dir));
-    await this.#cleanIntegration(dir);
+    await this.#cleanIntegration(dir, branch);
     const before = await gitOut(["rev-parse", "HEAD"], { cwd: dir, env: this.#env });
     const merged = await git(
       [
+        ...NO_SIGNING,
         "merge",
+        "--no-verify",
         "--no-ff",
         "--no-edit",
         "-m",
@@ -675,7 +767,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
     );
     if (merged.code !== 0) {
       const files = await conflictedFiles(dir, this.#env);
-      await this.#cleanIntegration(dir);
+      await this.#cleanIntegration(dir, branch);
       if (files.length === 0)
         throw new Error(`could not merge ${ws.branch}: ${merged.stderr.trim()}`);
       return { kind: "conflict", files, integrationBranch: branch };
@@ -691,11 +783,12 @@ export class GitWorktreeWorkspaces implements Workspaces {
       });
       verifyOutput = `$ ${command} (${result.timedOut ? "timed out" : `exit ${result.code}`})\n${result.output}`;
       if (result.code !== 0) {
-        await git(["reset", "-q", "--hard", before], { cwd: dir, env: this.#env });
+        await this.#cleanIntegration(dir, branch);
         return { kind: "rejected", output: verifyOutput };
       }
     }
     const commit = await gitOut(["rev-parse", "HEAD"], { cwd: dir, env: this.#env });
+    await git(["update-ref", `refs/heads/${branch}`, commit, before], { cwd: dir, env: this.#env });
     return { kind: "merged", commit, verifyOutput };
   }
 
@@ -705,17 +798,21 @@ export class GitWorktreeWorkspaces implements Workspaces {
       await git(["branch", branch, ws.baseCommit], { cwd: root, env: this.#env });
     }
     const registered = await this.#registered();
-    if (registered.get(dir) === `refs/heads/${branch}` && existsSync(dir)) return;
+    if (registered.has(dir) && existsSync(dir)) return;
     await git(["worktree", "prune"], { cwd: root, env: this.#env, allowFailure: true });
     if (existsSync(dir)) renameSync(dir, `${dir}.orphan-${this.#clock()}`);
     mkdirSync(dirname(dir), { recursive: true });
-    await git(["worktree", "add", dir, branch], { cwd: root, env: this.#env });
+    // Detached: the branch moves only by update-ref, once a merge is verified.
+    await git(["worktree", "add", "--detach", dir, branch], { cwd: root, env: this.#env });
   }
 
-  /** The integration worktree is ours alone: a merge or verification cut off is simply undone. */
-  async #cleanIntegration(dir: string): Promise<void> {
+  /**
+   * The integration worktree is ours alone: whatever a merge or verification cut off left is thrown
+   * away, and the tree is put back at the integration branch's tip (detached).
+   */
+  async #cleanIntegration(dir: string, branch: string): Promise<void> {
     await this.#abortMerge(dir);
-    await git(["reset", "-q", "--hard", "HEAD"], { cwd: dir, env: this.#env });
+    await git(["checkout", "-q", "-f", "--detach", branch], { cwd: dir, env: this.#env });
   }
 }
 

@@ -1,4 +1,15 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -15,7 +26,8 @@ export class RepoLock {
 
   constructor(gitCommonDir: string, options: { timeoutMs?: number } = {}) {
     this.#dir = join(gitCommonDir, "orchestrate-locks");
-    this.#timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    // Longer than a verification may run (30 min) while a group's lock is held.
+    this.#timeoutMs = options.timeoutMs ?? 45 * 60_000;
   }
 
   /** Runs `fn` holding the lock `name` (`repo`, or a group's integration). */
@@ -24,11 +36,11 @@ export class RepoLock {
     const run = before
       .catch(() => {})
       .then(async () => {
-        const path = await this.#acquire(name);
+        const { path, token } = await this.#acquire(name);
         try {
           return await fn();
         } finally {
-          rmSync(path, { force: true });
+          releaseIfOurs(path, token);
         }
       });
     this.#chains.set(name, run);
@@ -40,7 +52,7 @@ export class RepoLock {
     return run;
   }
 
-  async #acquire(name: string): Promise<string> {
+  async #acquire(name: string): Promise<{ path: string; token: string }> {
     mkdirSync(this.#dir, { recursive: true });
     const path = join(this.#dir, `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
     const started = Date.now();
@@ -48,19 +60,24 @@ export class RepoLock {
     for (;;) {
       try {
         const fd = openSync(path, "wx");
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
+        const token = randomBytes(8).toString("hex");
+        writeSync(
+          fd,
+          JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token }),
+        );
         closeSync(fd);
-        return path;
+        return { path, token };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
-      if (ownerIsGone(path)) {
-        rmSync(path, { force: true });
+      const stale = staleContent(path);
+      if (stale !== null) {
+        breakStaleLock(path, stale);
         continue;
       }
       if (Date.now() - started > this.#timeoutMs) {
         throw new Error(
-          `the repository lock ${path} has been held for over ${Math.round(this.#timeoutMs / 1000)} s; if no orchestrate process is running, delete it`,
+          `the repository lock ${path} has been held by another orchestrate process (${ownerOf(path)}) for over ${Math.round(this.#timeoutMs / 1000)} s; wait for it, or end it`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -70,27 +87,81 @@ export class RepoLock {
 }
 
 /**
- * Whether the lock file's owner is a process of this host that no longer exists. A file that cannot be
- * parsed (its writer died between creating and writing it) is stale once it is a few seconds old.
+ * The lock file's content when its owner is a process of this host that no longer exists (or the
+ * file is torn: its writer died between creating and writing it, and it is a few seconds old); null
+ * while the lock is live.
  */
-function ownerIsGone(path: string): boolean {
+function staleContent(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
   let owner: { pid?: number; host?: string };
   try {
-    owner = JSON.parse(readFileSync(path, "utf8")) as typeof owner;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    owner = JSON.parse(text) as typeof owner;
+  } catch {
     try {
-      return Date.now() - statSync(path).mtimeMs > TORN_LOCK_MS;
+      return Date.now() - statSync(path).mtimeMs > TORN_LOCK_MS ? text : null;
     } catch {
-      return false;
+      return null;
     }
   }
-  if (owner.host !== hostname() || typeof owner.pid !== "number") return false;
+  if (owner.host !== hostname() || typeof owner.pid !== "number") return null;
   try {
     process.kill(owner.pid, 0);
-    return false;
+    return null;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
+    return (error as NodeJS.ErrnoException).code === "ESRCH" ? text : null;
+  }
+}
+
+/**
+ * Takes a stale lock out of the way atomically: it is renamed aside (only one process's rename can
+ * succeed), and if what was renamed is not the stale lock that was judged (a live process took the
+ * lock in between), it is put back.
+ */
+function breakStaleLock(path: string, stale: string): void {
+  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // Someone else broke it first.
+  }
+  let moved = "";
+  try {
+    moved = readFileSync(aside, "utf8");
+  } catch {
+    return;
+  }
+  if (moved !== stale) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // The path is taken again already: that holder goes on.
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/** Removes the lock only while it is still the one this holder wrote. */
+function releaseIfOurs(path: string, token: string): void {
+  try {
+    const owner = JSON.parse(readFileSync(path, "utf8")) as { token?: string };
+    if (owner.token === token) rmSync(path, { force: true });
+  } catch {
+    // Gone or unreadable: not ours to remove.
+  }
+}
+
+/** Who holds a lock, for messages. */
+function ownerOf(path: string): string {
+  try {
+    const owner = JSON.parse(readFileSync(path, "utf8")) as { pid?: number; host?: string };
+    return `pid ${owner.pid ?? "?"} on ${owner.host ?? "?"}`;
+  } catch {
+    return "unknown owner";
   }
 }
 

@@ -41,7 +41,10 @@ export function runShell(
         // Already gone.
       }
     }, options.timeoutMs);
+    let finished = false;
     const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       const tail =
         output.length > SHELL_OUTPUT_LIMIT ? `…${output.slice(-SHELL_OUTPUT_LIMIT)}` : output;
@@ -51,6 +54,17 @@ export function runShell(
       output += `cannot run sh: ${error.message}\n`;
       finish(127);
     });
-    child.on("close", (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
+    // On exit, not close: a command that left a background process (a server) holding its output
+    // pipes would otherwise hang until the timeout. What it left running is ended with it.
+    child.on("exit", (code, signal) => {
+      setTimeout(() => {
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // Nothing left.
+        }
+        finish(code ?? (signal ? 128 + 9 : 1));
+      }, 50);
+    });
   });
 }
