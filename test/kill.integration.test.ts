@@ -66,7 +66,7 @@ describe("orchestrate kill and the run", () => {
     const killed = await orchestrate(project, ["kill", id.slice(0, 6)]);
     assert.equal(killed.code, 0, killed.stderr);
     const ran = await run;
-    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.code, 6, `a run whose task failed exits 6: ${ran.stderr}`);
     assert.match(ran.stdout, /Done in .*: 0 completed, 1 failed, 0 to retry/);
     assert.match(ran.stdout, new RegExp(`✗ ${id.slice(0, 8)} killed by user`));
     assert.doesNotMatch(`${ran.stdout}${ran.stderr}`, /cannot become|is no longer held/);

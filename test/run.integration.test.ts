@@ -230,7 +230,7 @@ describe("orchestrate run with fake agent CLIs", () => {
       "1s",
     );
     const result = await orchestrate(box, ["run", "--backend", "claude"]);
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.code, 6, `a run whose tasks failed exits 6: ${result.stderr}`);
     const database = db(box);
     const row = (id: string) =>
       database.prepare("SELECT status, attempts, error FROM tasks WHERE id = ?").get(id) as {
@@ -292,7 +292,7 @@ describe("orchestrate run with fake agent CLIs", () => {
     assert.match(killed.stdout, /Killed agent-/);
     assert.equal(alive(agentPid), false);
     assert.equal(alive(grandchild), false, "the grandchild in its own session is gone too");
-    assert.equal(await run.exited, 0);
+    assert.equal(await run.exited, 6, "its task failed (killed), so the run exits 6");
     const status = db(box).prepare("SELECT status, error FROM tasks WHERE id = ?").get(task) as {
       status: string;
       error: string;

@@ -156,7 +156,7 @@ describe("orchestrate worktrees", () => {
       "--max-attempts",
       "1",
     );
-    await r.runAll(["-m", "2"]);
+    await r.runWithFailures(["-m", "2"]);
 
     const rows = await r.json<WorktreeRow[]>(["worktrees"]);
     assert.equal(rows.length, 2, JSON.stringify(rows));
@@ -361,7 +361,7 @@ describe("orchestrate cleanup", () => {
       "--max-attempts",
       "1",
     );
-    await r.runAll(["-m", "2"]);
+    await r.runWithFailures(["-m", "2"]);
     assert.equal((await r.detail(bad)).status, "failed");
     // Something left in the failed task's worktree after its run (not committed yet).
     writeFileSync(join(r.worktree(bad), "leftover.txt"), "left behind\n");
@@ -467,7 +467,7 @@ describe("orchestrate retry", () => {
       });
     const same = await r.submitFake(failsThenReports("same"), "--max-attempts", "1");
     const fresh = await r.submitFake(failsThenReports("fresh"), "--max-attempts", "1");
-    await r.runAll(["-m", "2"]);
+    await r.runWithFailures(["-m", "2"]);
     for (const id of [same, fresh]) {
       assert.equal((await r.detail(id)).status, "failed");
       assert.ok(r.has(branchOf(id), "progress.txt"), "the failed attempt's work is on its branch");

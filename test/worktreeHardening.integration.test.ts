@@ -1,16 +1,16 @@
 /**
  * Worktree isolation against what users' repositories and agents really do: an agent that detaches
- * HEAD, a repository that signs commits and has hooks that refuse merges, and an untracked file in
- * the way of `merge`. Agents here are shell lines (`SH:` in the task description), run by a custom
+ * HEAD, a repository that signs commits and has hooks that refuse merges, an untracked file in the
+ * way of `merge`; and `run`'s exit code (6 when a task failed, 130 after Ctrl-C). Agents here are shell lines (`SH:` in the task description), run by a custom
  * backend.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { taskBranch } from "../src/core/taskWorkspace.ts";
-import { branchOf, INTEGRATION, makeRepo, type Repo } from "./helpers/gitRepo.ts";
-import { explain } from "./helpers/orchestrateCli.ts";
+import { branchOf, INTEGRATION, makeRepo, type Repo, waitFor } from "./helpers/gitRepo.ts";
+import { explain, startOrchestrate } from "./helpers/orchestrateCli.ts";
 
 /** Declares backend `sh`: it runs the `SH:` line of its prompt in its working directory. */
 function declareShell(r: Repo): void {
@@ -86,6 +86,36 @@ describe("merge with an untracked file in the way", () => {
     assert.doesNotMatch(result.stderr, /bug in orchestrate/);
     assert.equal(r.rev("HEAD"), head);
     assert.equal(readFileSync(r.path("notes.txt"), "utf8"), "mine\n");
+  });
+});
+
+describe("run's exit code, for scripts", () => {
+  it("is 6 when a task it ran failed, 0 when all completed", async () => {
+    const r = makeRepo();
+    declareShell(r);
+    await submitShell(r, "exit 1", "--max-attempts", "1");
+    const failed = await r.run(["run"]);
+    assert.equal(failed.code, 6, explain(["run"], failed));
+    await submitShell(r, "echo ok > ok.txt");
+    const ok = await r.run(["run"]);
+    assert.equal(ok.code, 0, explain(["run"], ok));
+  });
+
+  it("is 130 after Ctrl-C, once the running agent has finished", async () => {
+    const r = makeRepo();
+    declareShell(r);
+    const marker = join(r.root, "started");
+    await submitShell(r, `touch ${marker}; sleep 1; echo done > done.txt`);
+    await submitShell(r, "echo never > never.txt");
+    const run = startOrchestrate(r.cwd, r.env(), ["run", "-m", "1"]);
+    let out = "";
+    run.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    await waitFor("the first agent to start", () => existsSync(marker));
+    run.kill("SIGINT");
+    assert.equal(await run.exited, 130, out);
+    assert.match(out, /interrupted/);
   });
 });
 

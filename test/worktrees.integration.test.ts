@@ -189,7 +189,7 @@ describe("agents that do not succeed", () => {
     assert.equal(kill.code, 0, explain(["kill", ids.killed], kill));
     const { code, out } = await ended;
     runOutput = out;
-    assert.equal(code, 0, `orchestrate run exited ${code}:\n${out}`);
+    assert.equal(code, 6, `orchestrate run (whose tasks failed) exited ${code}:\n${out}`);
   });
 
   /** The WIP commit on the task's branch holding `file` with `text`. */
@@ -328,7 +328,7 @@ describe("set-up of a new worktree", () => {
       "--max-attempts",
       "1",
     );
-    const ran = await r.runAll(["-m", "1"], {
+    const ran = await r.runWithFailures(["-m", "1"], {
       ORCHESTRATOR_SETUP_COMMAND: "echo 'cannot install: E_SETUP_42' >&2; exit 7",
     });
     const detail = await r.detail(id);

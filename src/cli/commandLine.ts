@@ -41,7 +41,8 @@ export interface CommandSpec {
   details?: string;
   args: readonly ArgumentSpec[];
   options: readonly OptionSpec[];
-  run(parsed: ParsedCommand): Promise<void>;
+  /** Runs the command; a number it resolves to is its exit code (a run whose tasks failed), else 0. */
+  run(parsed: ParsedCommand): Promise<unknown>;
 }
 
 /**

@@ -152,9 +152,10 @@ export async function main(
       case "version":
         output.out.write(`${readVersion()}\n`);
         return ExitCode.ok;
-      case "run":
-        await invocation.command.run(invocation.parsed);
-        return ExitCode.ok;
+      case "run": {
+        const code = await invocation.command.run(invocation.parsed);
+        return typeof code === "number" ? code : ExitCode.ok;
+      }
     }
   } catch (error) {
     return reportError(error, output, flags);

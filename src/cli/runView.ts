@@ -1,6 +1,7 @@
 import type { Session } from "../app/session.ts";
 import { type RunEvent, type RunHandle, type RunRequest, startRun } from "../app/startRun.ts";
 import { formatDuration } from "../core/duration.ts";
+import { ExitCode } from "../core/errors.ts";
 import type { RunSummary } from "../core/runner.ts";
 import { oneLine } from "../core/text.ts";
 import type { CommandEnv } from "./commandEnv.ts";
@@ -168,4 +169,10 @@ class LiveView {
     out.write(`${clear}${lines.map((l) => `${l}\n`).join("")}${live.join("\n")}\n`);
     this.#drawnLines = live.length;
   }
+}
+
+/** What a finished run says to a script: 130 when a person interrupted it, 6 when a task failed. */
+export function runExitCode(summary: RunSummary): number {
+  if (summary.interrupted) return ExitCode.interrupted;
+  return summary.failed > 0 ? ExitCode.tasksFailed : ExitCode.ok;
 }

@@ -12,6 +12,8 @@ export const ExitCode = {
   notFound: 3,
   conflict: 4,
   config: 5,
+  /** `run` (or `demo`) finished, and at least one task it ran failed. */
+  tasksFailed: 6,
   /** The person interrupted the work (Ctrl-C), as shells report it: 128 + SIGINT. */
   interrupted: 130,
 } as const;

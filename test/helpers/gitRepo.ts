@@ -168,6 +168,16 @@ export class Repo extends Sandbox {
     return this.json<TaskDetail>(["task", id]);
   }
 
+  /** `orchestrate run <args>`, which must exit 6: it finished, and a task it ran failed. */
+  async runWithFailures(
+    args: readonly string[],
+    env: Record<string, string> = {},
+  ): Promise<RunResult> {
+    const result = await this.run(["run", ...args], env);
+    assert.equal(result.code, 6, explain(["run", ...args], result));
+    return result;
+  }
+
   /** `orchestrate run <args>`, which must exit 0. */
   async runAll(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
     const result = await this.run(["run", ...args], env);

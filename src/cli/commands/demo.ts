@@ -8,7 +8,7 @@ import { type CommandEnv, flag, globalsOf, requiredOption } from "../commandEnv.
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
 import { paint, println } from "../output.ts";
-import { runWithView } from "../runView.ts";
+import { runExitCode, runWithView } from "../runView.ts";
 
 /** `orchestrate demo`: queue the demo plan and run it, with real agents when any are installed. */
 export function makeDemoCommand(env: CommandEnv): CommandSpec {
@@ -69,7 +69,7 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
           `Running the demo with real agents via ${installed[0]} (this uses your account and may cost money).`,
         );
       }
-      await withSession(config, { create: true }, async (session) => {
+      const summary = await withSession(config, { create: true }, async (session) => {
         const { planId, tasks } = await queueDemo(session, { simulated, isolation });
         println(env.output, `Queued ${tasks.length} tasks (plan ${planId}):`);
         for (const t of tasks) {
@@ -81,7 +81,7 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
           );
         }
         println(env.output);
-        await runWithView(env, session, {
+        const ran = await runWithView(env, session, {
           agentConfig,
           ...(simulated ? { backend: "simulated" } : {}),
           follow: false,
@@ -95,7 +95,9 @@ export function makeDemoCommand(env: CommandEnv): CommandSpec {
           env.output,
           `\nSee the results: orchestrate status${config.sources.baseDir === "default" ? "" : ` --base-dir ${config.baseDir}`}, orchestrate task <id>; shared artifacts are in ${config.baseDir}/shared_artifacts`,
         );
+        return ran;
       });
+      return runExitCode(summary);
     },
   };
 }

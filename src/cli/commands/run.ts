@@ -4,7 +4,7 @@ import { parseDuration } from "../../core/duration.ts";
 import { type CommandEnv, flag, globalsOf, stringOption } from "../commandEnv.ts";
 import type { CommandSpec } from "../commandLine.ts";
 import { configFrom } from "../context.ts";
-import { runWithView } from "../runView.ts";
+import { runExitCode, runWithView } from "../runView.ts";
 
 const DEFAULT_TIMEOUT = "30m";
 
@@ -70,7 +70,7 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
       );
       const leaseMs = parseDuration(stringOption(parsed, "lease") ?? "30s", "--lease", "s");
       const backend = stringOption(parsed, "backend");
-      await withSession(config, { create: true, leaseMs }, (session) =>
+      const summary = await withSession(config, { create: true, leaseMs }, (session) =>
         runWithView(env, session, {
           agentConfig,
           ...(backend === undefined ? {} : { backend }),
@@ -81,6 +81,7 @@ export function makeRunCommand(env: CommandEnv): CommandSpec {
           env: process.env,
         }),
       );
+      return runExitCode(summary);
     },
   };
 }
