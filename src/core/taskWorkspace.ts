@@ -3,7 +3,6 @@
  * runs every agent in the project directory itself.
  */
 export type Isolation = "worktree" | "none";
-export const ISOLATIONS: readonly Isolation[] = ["worktree", "none"];
 
 /** An isolation mode as a person writes it, or null when it is not one. */
 export function parseIsolation(raw: string): Isolation | null {
