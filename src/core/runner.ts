@@ -281,13 +281,7 @@ export class Runner {
       // Cancelled or taken over between the claim and now: this agent must not work on it.
       await this.#discard(agent);
       this.#launching--;
-      this.summary.cancelled++;
-      this.#emit({
-        type: "task:not-started",
-        task,
-        result: "cancelled",
-        error: "taken away (cancelled or killed) before its agent started",
-      });
+      this.#takenAway(task);
       return;
     }
     agent.task = started;
@@ -302,6 +296,17 @@ export class Runner {
     this.#emit({ type: "agent:started", agent });
     // The second Ctrl-C came while this agent was being started: it ends with the others.
     if (this.#killing) void agent.process.kill("killed");
+  }
+
+  /** A claimed task cancelled or taken over before its agent started: counted and reported, not run. */
+  #takenAway(task: Task): void {
+    this.summary.cancelled++;
+    this.#emit({
+      type: "task:not-started",
+      task,
+      result: "cancelled",
+      error: "taken away (cancelled or killed) before its agent started",
+    });
   }
 
   /** Ends an agent that was spawned but must not work (its start could not be recorded). */
@@ -370,13 +375,7 @@ export class Runner {
       const waitFor = await queue.draft(resolver.input, resolver.seed);
       const deferred = await queue.deferBehind(task, this.options.workerId, waitFor);
       if (!deferred) {
-        this.summary.cancelled++;
-        this.#emit({
-          type: "task:not-started",
-          task,
-          result: "cancelled",
-          error: "taken away (cancelled or killed) before its agent started",
-        });
+        this.#takenAway(task);
         return;
       }
       this.#emit({

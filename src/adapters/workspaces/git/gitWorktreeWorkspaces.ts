@@ -16,6 +16,7 @@ import {
   BRANCH_PREFIX,
   integrationBranch,
   type TaskWorkspace,
+  workspaceFromSeed,
   workspaceSeed,
 } from "../../../core/taskWorkspace.ts";
 import {
@@ -376,21 +377,7 @@ export class GitWorktreeWorkspaces implements Workspaces {
       env: this.#env,
     });
     const seed = workspaceSeed({ id: task.id, planId: task.planId, key: null }, head);
-    return {
-      taskId: task.id,
-      ...seed,
-      startCommit: null,
-      headCommit: null,
-      path: null,
-      filesChanged: [],
-      state: "new",
-      merge: "pending",
-      resolverTaskId: null,
-      resolves: null,
-      setupLog: null,
-      verifyLog: null,
-      updatedAt: this.#clock(),
-    };
+    return workspaceFromSeed(task.id, seed, this.#clock());
   }
 
   #pathOf(ws: TaskWorkspace): string {
